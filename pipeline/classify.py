@@ -1,0 +1,128 @@
+"""The scikit-learn theme classifier: build, fit, predict, save and load (the only sklearn/skops module)."""
+
+from __future__ import annotations
+
+import json
+import platform
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from pipeline.errors import ModelError
+
+MODEL_FILE = "model.skops"
+META_FILE = "meta.json"
+
+
+def build_pipeline(c: float = 8.0, seed: int = 13):  # noqa: ANN201 (sklearn Pipeline)
+    """Word (1-2) and character (3-5) TF-IDF on lemmas -> one-vs-rest logistic regression."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.multiclass import OneVsRestClassifier
+    from sklearn.pipeline import FeatureUnion, Pipeline
+
+    features = FeatureUnion(
+        [
+            ("words", TfidfVectorizer(ngram_range=(1, 2), min_df=1, sublinear_tf=True, token_pattern=r"(?u)\b\w[\w'-]*\b")),
+            ("chars", TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), min_df=2, sublinear_tf=True, max_features=60000)),
+        ]
+    )
+    model = OneVsRestClassifier(
+        LogisticRegression(C=c, class_weight="balanced", max_iter=2000, solver="liblinear", random_state=seed)
+    )
+    return Pipeline([("features", features), ("model", model)])
+
+
+def fit_probabilities(pipeline, train_texts: Sequence[str], y_train: np.ndarray, texts: Sequence[str]) -> np.ndarray:  # noqa: ANN001
+    pipeline.fit(list(train_texts), y_train)
+    return pipeline.predict_proba(list(texts))
+
+
+@dataclass
+class ThemeClassifier:
+    """A fitted pipeline with its labels and per-theme decision thresholds."""
+
+    pipeline: object
+    labels: tuple[str, ...]
+    thresholds: dict[str, float]
+    reliable: dict[str, bool]
+    model_id: str
+
+    def probabilities(self, lemma_texts: Sequence[str]) -> np.ndarray:
+        if not lemma_texts:
+            return np.zeros((0, len(self.labels)))
+        return self.pipeline.predict_proba(list(lemma_texts))  # type: ignore[attr-defined]
+
+    def predict(self, lemma_texts: Sequence[str]) -> list[tuple[str, ...]]:
+        probabilities = self.probabilities(lemma_texts)
+        cut = np.array([self.thresholds[label] for label in self.labels])
+        return [tuple(label for label, keep in zip(self.labels, row >= cut) if keep) for row in probabilities]
+
+
+def library_versions() -> dict[str, str]:
+    from importlib.metadata import version
+
+    names = ("scikit-learn", "skops", "spacy", "spacy-lookups-data", "numpy", "scipy", "pdfplumber")
+    return {"python": platform.python_version(), **{name: version(name) for name in names}}
+
+
+def save_model(classifier: ThemeClassifier, folder: Path, meta: dict) -> None:
+    """Write model.skops and meta.json via temporary names so a crash never leaves half a model."""
+    import skops.io as sio
+
+    folder.mkdir(parents=True, exist_ok=True)
+    model_tmp = folder / f".{MODEL_FILE}.tmp"
+    meta_tmp = folder / f".{META_FILE}.tmp"
+    sio.dump(classifier.pipeline, model_tmp)
+    meta_tmp.write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    model_tmp.replace(folder / MODEL_FILE)
+    meta_tmp.replace(folder / META_FILE)
+
+
+def read_meta(folder: Path) -> dict:
+    path = folder / META_FILE
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise ModelError(f"{path}: no model here; run `make train` (or `councilscan train`) first") from exc
+    except json.JSONDecodeError as exc:
+        raise ModelError(f"{path}: not valid JSON ({exc.msg}); retrain with `councilscan train`") from exc
+
+
+def load_model(folder: Path, taxonomy_ids: tuple[str, ...]) -> ThemeClassifier:
+    """Load a saved model; skops refuses any type outside scikit-learn/numpy/scipy (no code runs)."""
+    import skops.io as sio
+
+    meta = read_meta(folder)
+    labels = tuple(meta.get("labels", ()))
+    if labels != taxonomy_ids:
+        raise ModelError(
+            f"{folder}: the model's themes do not match the taxonomy "
+            f"(model has {len(labels)}, taxonomy {len(taxonomy_ids)}); retrain with `councilscan train`"
+        )
+    trained_with = meta.get("versions", {}).get("scikit-learn")
+    installed = library_versions()["scikit-learn"]
+    if trained_with and trained_with.split(".")[:2] != installed.split(".")[:2]:
+        raise ModelError(
+            f"{folder}: trained with scikit-learn {trained_with} but {installed} is installed; "
+            f"install scikit-learn=={trained_with} or retrain with `councilscan train`"
+        )
+    path = folder / MODEL_FILE
+    try:
+        untrusted = sio.get_untrusted_types(file=path)
+        allowed = [t for t in untrusted if t.startswith(("sklearn.", "numpy.", "scipy."))]
+        refused = sorted(set(untrusted) - set(allowed))
+        if refused:
+            raise ModelError(f"{path}: refusing to load untrusted types {', '.join(refused)}")
+        pipeline = sio.load(path, trusted=allowed)
+    except (OSError, ValueError, TypeError) as exc:  # skops raises these for damaged files
+        raise ModelError(f"{path}: cannot be loaded ({exc}); retrain with `councilscan train`") from exc
+    return ThemeClassifier(
+        pipeline=pipeline,
+        labels=labels,
+        thresholds={k: float(v) for k, v in meta["thresholds"].items()},
+        reliable={k: bool(v) for k, v in meta.get("reliable", {}).items()},
+        model_id=str(meta.get("model_id", "")),
+    )

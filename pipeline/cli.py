@@ -1,0 +1,197 @@
+"""The councilscan command line: thin commands over the pipeline API (the only module importing click)."""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import json
+import logging
+import sys
+from pathlib import Path
+
+import click
+
+from pipeline.config import Settings, load_settings, with_overrides
+from pipeline.errors import AllFailedError, ExitCode, PipelineError
+
+EXISTING_DIR = click.Path(exists=True, file_okay=False, path_type=Path)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--config", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="A TOML file of settings (see README, 'Settings').")
+@click.option("-v", "--verbose", is_flag=True, help="Log details to stderr.")
+@click.version_option(package_name="councilscan")
+@click.pass_context
+def cli(ctx: click.Context, config: Path | None, verbose: bool) -> None:
+    """Read council digital strategies and report how well they cover the guide's themes."""
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s: %(message)s", stream=sys.stderr)
+    ctx.obj = load_settings(config)
+
+
+def _settings(ctx: click.Context, **overrides: object) -> Settings:
+    return with_overrides(ctx.obj, overrides)
+
+
+@cli.command()
+@click.argument("folder", type=EXISTING_DIR)
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("outputs/latest"), show_default=True,
+              help="Folder for the reports.")
+@click.option("--framework", help="Packaged framework id or a framework TOML file [default: techuk-council-of-the-future].")
+@click.option("--model", "model_dir", type=click.Path(path_type=Path), help="Trained model folder [default: models/theme-classifier].")
+@click.option("--lexicon-only", is_flag=True, help="Do not use the trained classifier.")
+@click.option("-q", "--quiet", is_flag=True, help="Print only the summary line.")
+@click.pass_context
+def analyse(ctx: click.Context, folder: Path, out: Path, framework: str | None, model_dir: Path | None,
+            lexicon_only: bool, quiet: bool) -> None:
+    """Tag guide themes in every document under FOLDER and write gap reports to --out."""
+    from pipeline import run
+
+    settings = _settings(ctx, framework=framework, model_dir=str(model_dir) if model_dir else None,
+                         use_classifier=False if lexicon_only else None)
+    summary = run.analyse(folder, out, settings, progress=None if quiet else lambda line: click.echo(line, err=True))
+    click.echo(f"{summary.documents} documents ({summary.failed} failed, {summary.warnings} with warnings, "
+               f"{summary.skipped} other files skipped), model {summary.model_id}: reports in {out}/", err=True)
+    if summary.failed == summary.documents:
+        raise AllFailedError(f"every document failed; see {out}/documents.csv for why")
+
+
+@cli.command()
+@click.option("--labels", type=click.Path(exists=True, path_type=Path), default=Path("corpus/labels"), show_default=True,
+              help="Labelled sentences: a file, a folder, or a folder with train/ and test/.")
+@click.option("--test", "test_labels", type=click.Path(exists=True, path_type=Path),
+              help="Held-out labelled sentences [default: LABELS/test].")
+@click.option("--model", "model_dir", type=click.Path(file_okay=False, path_type=Path),
+              default=Path("models/theme-classifier"), show_default=True, help="Where to write the model.")
+@click.pass_context
+def train(ctx: click.Context, labels: Path, test_labels: Path | None, model_dir: Path) -> None:
+    """Train the theme classifier, evaluate it on the held-out set and write the model card."""
+    from pipeline import train as training
+    from pipeline.lexicon import LexiconTagger
+    from pipeline.segment import load_segmenter
+    from pipeline.taxonomy import load_taxonomy
+
+    settings = ctx.obj
+    taxonomy = load_taxonomy(settings.taxonomy or None)
+    segmenter = load_segmenter(settings.spacy_model)
+    result = training.train(labels, test_labels, model_dir, settings, taxonomy, segmenter, LexiconTagger(taxonomy, segmenter))
+    click.echo(f"trained on {result.train_size} sentences (C={result.c}) in {result.seconds:.0f}s", err=True)
+    for scores in result.test_scores:
+        click.echo(f"test {scores.system:10} micro-F1 {scores.micro_f1:.3f}  macro-F1 {scores.macro_f1:.3f}", err=True)
+    if result.unreliable:
+        click.echo(f"unreliable themes: {', '.join(result.unreliable)}", err=True)
+    click.echo(f"model, meta.json and MODEL_CARD.md in {model_dir}/", err=True)
+
+
+@cli.command()
+@click.option("--labels", type=click.Path(exists=True, path_type=Path), required=True, help="A labelled file or folder.")
+@click.option("--model", "model_dir", type=click.Path(file_okay=False, path_type=Path),
+              default=Path("models/theme-classifier"), show_default=True)
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Also write the scores as CSV here.")
+@click.pass_context
+def evaluate(ctx: click.Context, labels: Path, model_dir: Path, out: Path | None) -> None:
+    """Print per-theme precision, recall and F1 of lexicon, classifier and ensemble on LABELS."""
+    from pipeline import train as training
+    from pipeline.lexicon import LexiconTagger
+    from pipeline.report import csv_text, write_atomic
+    from pipeline.segment import load_segmenter
+    from pipeline.taxonomy import load_taxonomy
+
+    settings = ctx.obj
+    taxonomy = load_taxonomy(settings.taxonomy or None)
+    segmenter = load_segmenter(settings.spacy_model)
+    scores = training.evaluate(labels, model_dir, settings, taxonomy, segmenter, LexiconTagger(taxonomy, segmenter))
+    header, rows = training.scores_table(scores)
+    click.echo(f"{'system':10} {'theme':36} {'n':>4} {'P':>6} {'R':>6} {'F1':>6}")
+    for system, theme, support, precision, recall, f1, *_ in rows:
+        click.echo(f"{system:10} {theme:36} {support!s:>4} {precision!s:>6} {recall!s:>6} {f1!s:>6}")
+    if out:
+        write_atomic(out, csv_text(header, rows))
+        click.echo(f"scores written to {out}", err=True)
+
+
+@cli.command()
+@click.argument("source", type=click.File("r", encoding="utf-8-sig"), default="-")
+@click.option("--out", type=click.File("w", encoding="utf-8", lazy=True), default="-", help="CSV output [default: stdout].")
+@click.option("--model", "model_dir", type=click.Path(file_okay=False, path_type=Path),
+              default=Path("models/theme-classifier"), show_default=True)
+@click.pass_context
+def classify(ctx: click.Context, source, out, model_dir: Path) -> None:  # noqa: ANN001 (click files)
+    """Classify sentences from SOURCE (one per line, or a CSV with a `text` column; - for stdin)."""
+    from pipeline.classify import load_model
+    from pipeline.report import safe_cell
+    from pipeline.segment import lemmatise, load_segmenter
+    from pipeline.taxonomy import load_taxonomy
+
+    settings = ctx.obj
+    text = source.read()
+    first = text.split("\n", 1)[0].strip().lower()
+    if first.split(",")[0].strip('"') == "text" or ",text," in f",{first},":
+        import io
+
+        texts = [row.get("text", "") or "" for row in csv.DictReader(io.StringIO(text))]
+    else:
+        texts = [line.strip() for line in text.splitlines() if line.strip()]
+    taxonomy = load_taxonomy(settings.taxonomy or None)
+    classifier = load_model(model_dir, taxonomy.ids)
+    lemma_texts = lemmatise(texts, load_segmenter(settings.spacy_model))
+    probabilities = classifier.probabilities(lemma_texts)
+    predicted = classifier.predict(lemma_texts)
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["text", "themes", *taxonomy.ids])
+    for sentence, themes, row in zip(texts, predicted, probabilities):
+        writer.writerow([safe_cell(sentence), ";".join(themes), *(f"{p:.4f}" for p in row)])
+
+
+@cli.command()
+@click.argument("folder", type=EXISTING_DIR)
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("outputs/blocks"), show_default=True)
+@click.pass_context
+def extract(ctx: click.Context, folder: Path, out: Path) -> None:
+    """Write the text blocks of every document under FOLDER as one JSONL file per document."""
+    from pipeline.extract import extract_document, find_documents
+    from pipeline.report import write_atomic
+
+    paths, _ = find_documents(folder)
+    failed = 0
+    for path in paths:
+        try:
+            document = extract_document(path, ctx.obj.max_pages)
+        except PipelineError as error:
+            failed += 1
+            click.echo(f"failed  {path}: {error}", err=True)
+            continue
+        lines = [json.dumps({"doc_id": document.doc_id, **dataclasses.asdict(block)}, ensure_ascii=False) for block in document.blocks]
+        write_atomic(out / f"{document.doc_id}.jsonl", "\n".join(lines) + "\n")
+        click.echo(f"ok      {path}: {len(document.blocks)} blocks, {document.pages} pages", err=True)
+    click.echo(f"{len(paths)} documents, {failed} failed -> {out}/", err=True)
+
+
+@cli.command()
+@click.option("--sources", type=EXISTING_DIR, default=Path("corpus/sample-sources"), show_default=True)
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("corpus/samples"), show_default=True)
+@click.option("--truth", type=click.Path(dir_okay=False, path_type=Path), default=Path("corpus/sample-truth.csv"), show_default=True)
+def samples(sources: Path, out: Path, truth: Path) -> None:
+    """Render the sample strategy sources to PDFs and write their truth file."""
+    from pipeline.pdfwrite import build_samples
+
+    written = build_samples(sources, out, truth)
+    click.echo(f"{len(written)} sample PDFs in {out}/, truth in {truth}", err=True)
+
+
+def main() -> None:
+    """Entry point: the one place library errors become messages and exit codes."""
+    try:
+        cli.main(standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("aborted", err=True)
+        sys.exit(ExitCode.error)
+    except click.ClickException as error:
+        error.show()
+        sys.exit(ExitCode.usage if isinstance(error, click.UsageError) else ExitCode.error)
+    except PipelineError as error:
+        click.echo(f"error: {error}", err=True)
+        sys.exit(error.exit_code)
+    except KeyboardInterrupt:
+        click.echo("interrupted: reports already written are intact", err=True)
+        sys.exit(130)

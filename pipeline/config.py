@@ -1,0 +1,84 @@
+"""Every tunable default in one place: Settings, overridable by a TOML file and then by flags."""
+
+from __future__ import annotations
+
+import dataclasses
+import tomllib
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any
+
+from pipeline.errors import ConfigError
+
+STATUSES = ("covered", "thin", "missing", "not_assessable")
+
+
+@dataclass(frozen=True)
+class Settings:
+    # Language pipeline: "" builds spacy.blank("en") + sentencizer + lookup lemmas (no download);
+    # the name of an installed trained pipeline (e.g. "en_core_web_sm") is used instead when given.
+    spacy_model: str = ""
+    # Which recommendations to report against: a packaged framework id or a path to a TOML file.
+    framework: str = "techuk-council-of-the-future"
+    # A taxonomy TOML replacing the packaged one ("" = packaged).
+    taxonomy: str = ""
+    # The trained theme classifier; "" or a missing folder means lexicon only (with a warning).
+    model_dir: str = "models/theme-classifier"
+    use_classifier: bool = True
+    # Verdicts: a theme is `covered` with at least this many evidence sentences...
+    covered_min_evidence: int = 3
+    # ...and `thin` with at least one; `missing` with none.
+    # How much a lexicon-only sentence counts towards a document's score (classifier-only
+    # sentences count their probability; sentences found by both count 1.0).
+    lexicon_confidence: float = 0.8
+    # A lexicon hit is dropped when the classifier gives the theme less than this probability:
+    # the classifier vetoes false friends the exclude lists did not foresee. 0 disables the veto.
+    classifier_veto: float = 0.0
+    # Extraction limits: documents longer than this are cut, with a warning.
+    max_pages: int = 400
+    # Training: themes whose cross-validated F1 is below this floor are marked unreliable and
+    # reported as not_assessable rather than missing.
+    reliability_f1_floor: float = 0.6
+    cv_folds: int = 5
+    seed: int = 13
+    bootstrap_samples: int = 1000
+
+
+def _coerce(path: Path | str, name: str, value: Any, default: Any) -> Any:
+    expected = type(default)
+    if expected is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
+        raise ConfigError(
+            path, name, f"expected {expected.__name__}, got {value!r}", f"write e.g. {name} = {default!r}"
+        )
+    return value
+
+
+def with_overrides(settings: Settings, overrides: dict[str, Any], source: Path | str = "flags") -> Settings:
+    """Return settings with overrides applied; unknown keys and wrong types are errors."""
+    known = {f.name: f.default for f in fields(Settings)}
+    clean: dict[str, Any] = {}
+    for name, value in overrides.items():
+        if value is None:
+            continue
+        if name not in known:
+            raise ConfigError(source, name, "unknown setting", f"known settings: {', '.join(sorted(known))}")
+        clean[name] = _coerce(source, name, value, known[name])
+    return dataclasses.replace(settings, **clean)
+
+
+def load_settings(config_file: Path | None = None, **flags: Any) -> Settings:
+    """Defaults < config file (TOML, keys at top level or under [councilscan]) < flags."""
+    settings = Settings()
+    if config_file is not None:
+        try:
+            data = tomllib.loads(config_file.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+            raise ConfigError(config_file, "file", f"cannot be read as TOML ({exc})") from exc
+        settings = with_overrides(settings, data.get("councilscan", data), config_file)
+    return with_overrides(settings, flags)
+
+
+def as_dict(settings: Settings) -> dict[str, Any]:
+    return dataclasses.asdict(settings)

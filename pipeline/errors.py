@@ -1,0 +1,79 @@
+"""Typed errors raised by the library; the CLI maps each to one exit code."""
+
+from __future__ import annotations
+
+from enum import IntEnum
+from pathlib import Path
+
+
+class ExitCode(IntEnum):
+    ok = 0
+    error = 1
+    usage = 2  # click's own usage errors
+    bad_input = 3  # a folder with no documents, malformed labels, config or taxonomy
+    model = 4  # the model is missing, incompatible or untrusted
+    all_failed = 5  # every document in the batch failed
+    regression = 6  # a retrained model is worse than the current one
+
+
+class PipelineError(Exception):
+    exit_code = ExitCode.error
+
+
+class ConfigError(PipelineError):
+    """A settings, taxonomy or framework file is malformed; the message names file, entry and fix."""
+
+    exit_code = ExitCode.bad_input
+
+    def __init__(self, path: Path | str, entry: str, problem: str, fix: str = "") -> None:
+        self.path, self.entry, self.problem, self.fix = str(path), entry, problem, fix
+        message = f"{path}: {entry}: {problem}"
+        super().__init__(f"{message}. {fix}" if fix else message)
+
+
+class LabelError(PipelineError):
+    """A labelled-sentence file is malformed; the message names file and line."""
+
+    exit_code = ExitCode.bad_input
+
+
+class InputError(PipelineError):
+    exit_code = ExitCode.bad_input
+
+
+class AllFailedError(PipelineError):
+    exit_code = ExitCode.all_failed
+
+
+class ModelError(PipelineError):
+    exit_code = ExitCode.model
+
+
+class DocumentError(PipelineError):
+    """One document cannot be read; the batch records it and carries on."""
+
+    status = "failed"
+
+    def __init__(self, path: Path | str, problem: str, fix: str = "") -> None:
+        self.path = str(path)
+        super().__init__(f"{problem}. {fix}".strip() if fix else problem)
+
+
+class EmptyDocumentError(DocumentError):
+    pass
+
+
+class NoTextLayerError(DocumentError):
+    pass
+
+
+class EncryptedDocumentError(DocumentError):
+    pass
+
+
+class CorruptDocumentError(DocumentError):
+    pass
+
+
+class UnsupportedFileError(DocumentError):
+    pass

@@ -1,0 +1,478 @@
+"""Documents -> page-aware text blocks (the only module importing pdfplumber and python-docx).
+
+A block is text no sentence may cross: a heading, a paragraph (wrapped lines joined), a list
+item, a table row. Running headers and footers that repeat across pages are dropped, `(cid:N)`
+glyphs become list markers, ligatures and quotes are normalised, and words hyphenated at line
+ends are repaired.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import statistics
+import unicodedata
+from collections import Counter
+from dataclasses import dataclass
+from html.parser import HTMLParser
+from pathlib import Path
+
+from pipeline.errors import (
+    CorruptDocumentError,
+    DocumentError,
+    EmptyDocumentError,
+    EncryptedDocumentError,
+    NoTextLayerError,
+    UnsupportedFileError,
+)
+from pipeline.records import Block, Document
+
+SUPPORTED_SUFFIXES = (".pdf", ".docx", ".html", ".htm", ".txt", ".md")
+EXTRACTOR_VERSION = "1"
+
+# Prefixes that keep their hyphen when a word is split at a line end ("co-\ndesign" -> "co-design");
+# any other split word is joined ("digi-\ntal" -> "digital").
+HYPHEN_PREFIXES = frozenset(
+    "co re e self non pre post cross multi inter well long short full high low real cloud user "
+    "anti sub up out over under semi part one two three joined end face wide world".split()
+)
+BULLET_RE = re.compile(r"^\s*(?:\(cid:\d+\)|[\u2022\u25cf\u25aa\u25a0\u25e6\u2023\u2043\u2219\u00b7\uf0b7\uf0a7*\u2013-])\s*")
+NUMBERED_RE = re.compile(r"^\s*(?:\d{1,2}|[a-z])[.)]\s+")
+CID_RE = re.compile(r"\(cid:\d+\)")
+TOC_LINE_RE = re.compile(r"(?:\.{3,}|\u2026{2,}|\s{2,})\s*\d{1,3}\s*$")
+PAGE_NUMBER_RE = re.compile(r"^(?:page\s*)?\d{1,4}(?:\s*(?:of|/)\s*\d{1,4})?$", re.IGNORECASE)
+QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"', "\u00a0": " "})
+
+
+def normalise_text(text: str) -> str:
+    """NFKC (ligatures, full-width forms), straight quotes, no cid glyphs, single spaces."""
+    text = unicodedata.normalize("NFKC", text).translate(QUOTES)
+    text = CID_RE.sub(" ", text)
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def join_lines(lines: list[str]) -> str:
+    """Join wrapped lines into one paragraph, repairing words hyphenated at line ends."""
+    out = ""
+    for line in lines:
+        line = line.strip()
+        if not line:
+            continue
+        match = re.search(r"(\w+)-$", out)
+        if match and line[:1].islower():
+            if match.group(1).lower() in HYPHEN_PREFIXES:
+                out += line
+            else:
+                out = out[:-1] + line
+        else:
+            out = f"{out} {line}" if out else line
+    return out
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+# --------------------------------------------------------------------------------------------
+# PDF
+
+
+@dataclass
+class _Line:
+    page: int
+    text: str
+    x0: float
+    x1: float
+    top: float
+    bottom: float
+    size: float
+    bold: bool
+    page_height: float
+    table: int | None = None  # index of the table this line is a row of
+
+
+def _words_to_lines(words: list[dict], page_no: int, page_height: float) -> list[_Line]:
+    lines: list[_Line] = []
+    for word in words:
+        text = word["text"]
+        size = float(word.get("size", 0.0))
+        bold = "bold" in str(word.get("fontname", "")).lower()
+        last = lines[-1] if lines else None
+        if last and abs(word["top"] - last.top) < max(2.0, size * 0.3) and word["x0"] >= last.x1 - 1:
+            gap = " " if word["x0"] - last.x1 > 0.5 else ""
+            last.text += gap + text
+            last.x1, last.bottom = word["x1"], max(last.bottom, word["bottom"])
+            last.size, last.bold = max(last.size, size), last.bold and bold
+        else:
+            lines.append(_Line(page_no, text, word["x0"], word["x1"], word["top"], word["bottom"], size, bold, page_height))
+    return lines
+
+
+def _repeated_margin_texts(lines: list[_Line], pages: int) -> set[str]:
+    """Texts in the top or bottom margin that recur on many pages: running headers and footers."""
+    if pages < 2:
+        return set()
+    counts: Counter[str] = Counter()
+    for key in {(line.page, _margin_key(line)) for line in lines if _in_margin(line)}:
+        counts[key[1]] += 1
+    return {text for text, n in counts.items() if n >= max(2, pages // 2)}
+
+
+def _in_margin(line: _Line) -> bool:
+    return line.top < line.page_height * 0.08 or line.bottom > line.page_height * 0.93
+
+
+def _margin_key(line: _Line) -> str:
+    return re.sub(r"\d+", "#", normalise_text(line.text).lower())
+
+
+def _blocks_from_lines(lines: list[_Line], running: set[str], body_size: float, start_no: int) -> list[Block]:
+    blocks: list[Block] = []
+    current: list[_Line] = []
+    kind = "paragraph"
+
+    def flush() -> None:
+        nonlocal current
+        if current:
+            text = normalise_text(join_lines([ln.text for ln in current]))
+            if text:
+                first = current[0]
+                bbox = (min(ln.x0 for ln in current), min(ln.top for ln in current),
+                        max(ln.x1 for ln in current), max(ln.bottom for ln in current))
+                blocks.append(Block(first.page, start_no + len(blocks), kind, text, bbox))
+        current = []
+
+    toc_lines = sum(1 for ln in lines if TOC_LINE_RE.search(ln.text.strip()))
+    toc_page = toc_lines >= 4
+    for line in lines:
+        raw = line.text.strip()
+        if _in_margin(line) and (_margin_key(line) in running or PAGE_NUMBER_RE.match(normalise_text(raw))):
+            flush()
+            kind = "header" if line.top < line.page_height / 2 else "footer"
+            current = [line]
+            flush()
+            continue
+        if line.table is not None:
+            flush()
+            kind = "table_row"
+            current = [line]
+            flush()
+            continue
+        is_heading = body_size and (line.size >= body_size * 1.15 or (line.bold and len(raw.split()) <= 14))
+        is_bullet = bool(BULLET_RE.match(raw) or NUMBERED_RE.match(raw))
+        if toc_page and (TOC_LINE_RE.search(raw) or kind == "toc"):
+            if kind != "toc" or TOC_LINE_RE.search(raw):
+                flush()
+            kind = "toc"
+            current.append(line)
+            continue
+        if is_heading:
+            same_heading = kind == "heading" and current and abs(current[-1].size - line.size) < 0.5 and \
+                0 <= line.top - current[-1].bottom < line.size
+            if not same_heading:
+                flush()
+            kind = "heading"
+            current.append(line)
+            continue
+        if is_bullet:
+            flush()
+            kind = "list_item"
+            line.text = BULLET_RE.sub("", raw, count=1) if BULLET_RE.match(raw) else raw
+            current.append(line)
+            continue
+        if current and kind in ("paragraph", "list_item"):
+            previous = current[-1]
+            gap = line.top - previous.bottom
+            height = max(previous.bottom - previous.top, 1.0)
+            continues = -1 <= gap <= height * 0.9 and abs(line.size - previous.size) < 0.6
+            if kind == "list_item":
+                continues = continues and line.x0 > current[0].x0 - 2
+            # A paragraph that runs on into the next column jumps back up the page.
+            column_jump = gap < -height * 3 and not previous.text.rstrip().endswith((".", ":", "!", "?"))
+            if continues or column_jump:
+                current.append(line)
+                continue
+        flush()
+        kind = "paragraph"
+        current.append(line)
+    flush()
+    return blocks
+
+
+def _open_pdf(path: Path):  # noqa: ANN202 (pdfplumber.PDF)
+    import pdfplumber
+    from pdfminer.pdfdocument import PDFPasswordIncorrect
+
+    with path.open("rb") as handle:
+        head = handle.read(1024)
+    if b"%PDF-" not in head:
+        kind = "an HTML page" if b"<html" in head.lower() else "a ZIP or Office file" if head.startswith(b"PK") else "not a PDF"
+        raise UnsupportedFileError(path, f"the file is named .pdf but is {kind}", "check the download and rename it with the right extension")
+    try:
+        return pdfplumber.open(path)
+    except PDFPasswordIncorrect as exc:
+        raise EncryptedDocumentError(path, "the PDF is password-protected", "ask the publisher for an unprotected copy or remove the password (e.g. `qpdf --decrypt`)") from exc
+    except Exception as exc:  # pdfminer raises many unrelated types on damaged files
+        raise CorruptDocumentError(path, f"the PDF cannot be opened ({type(exc).__name__}: {exc})", "the file may be truncated or damaged; download it again") from exc
+
+
+def extract_pdf(path: Path, max_pages: int) -> tuple[str, int, list[Block], list[str]]:
+    """Return (title, pages, blocks, warnings)."""
+    pdf = _open_pdf(path)
+    warnings: list[str] = []
+    all_lines: list[_Line] = []
+    no_text_pages: list[int] = []
+    try:
+        total = len(pdf.pages)
+        if total == 0:
+            raise EmptyDocumentError(path, "the PDF has no pages")
+        if total > max_pages:
+            warnings.append(f"only the first {max_pages} of {total} pages were read (max_pages)")
+        title = str((pdf.metadata or {}).get("Title") or "").strip()
+        for page in pdf.pages[:max_pages]:
+            try:
+                words = page.extract_words(use_text_flow=True, extra_attrs=["size", "fontname"])
+                lines = _words_to_lines(words, page.page_number, float(page.height))
+                if not words:
+                    no_text_pages.append(page.page_number)
+                if page.rects or page.lines:
+                    _mark_table_rows(page, lines)
+                all_lines.extend(lines)
+            finally:
+                page.close()  # without this pdfplumber keeps ~5 MiB per page (performance-notes.md)
+    except DocumentError:
+        raise
+    except Exception as exc:  # damaged content streams fail deep inside pdfminer
+        raise CorruptDocumentError(path, f"the PDF is damaged ({type(exc).__name__}: {exc})", "download it again or re-save it from a PDF viewer") from exc
+    finally:
+        pdf.close()
+    pages = min(total, max_pages)
+    if not all_lines:
+        raise NoTextLayerError(path, "no page has a text layer (a scanned document?)", "OCR it first, e.g. `ocrmypdf in.pdf out.pdf`")
+    if no_text_pages:
+        warnings.append(f"{len(no_text_pages)} page(s) have no text layer ({_ranges(no_text_pages)}); OCR them, e.g. with ocrmypdf")
+    sizes = [line.size for line in all_lines for _ in range(len(line.text))]
+    body_size = statistics.median(sizes) if sizes else 0.0
+    running = _repeated_margin_texts(all_lines, pages)
+    blocks: list[Block] = []
+    for page_no in range(1, pages + 1):
+        page_lines = [line for line in all_lines if line.page == page_no]
+        blocks.extend(_blocks_from_lines(page_lines, running, body_size, len(blocks)))
+    if not title:
+        first = [ln for ln in all_lines if ln.page == 1 and not _in_margin(ln)]
+        if first:
+            largest = max(ln.size for ln in first)
+            title = normalise_text(" ".join(ln.text for ln in first if ln.size >= largest - 0.5))
+    return title, pages, blocks, warnings
+
+
+def _mark_table_rows(page, lines: list[_Line]) -> None:  # noqa: ANN001 (pdfplumber.Page)
+    """Replace the lines inside ruled tables by one line per table row, cells joined by ' | '."""
+    for index, table in enumerate(page.find_tables()):
+        x0, top, x1, bottom = table.bbox
+        inside = [ln for ln in lines if ln.top >= top - 1 and ln.bottom <= bottom + 1 and ln.x0 >= x0 - 1 and ln.x1 <= x1 + 1]
+        if not inside:
+            continue
+        rows = []
+        for row in table.extract():
+            cells = [re.sub(r"\s+", " ", cell or "").strip() for cell in row]
+            if any(cells):
+                rows.append(" | ".join(c for c in cells if c))
+        position = lines.index(inside[0])
+        for line in inside:
+            lines.remove(line)
+        template = inside[0]
+        for offset, text in enumerate(rows):
+            lines.insert(position + offset, _Line(template.page, text, x0, x1, top, bottom, template.size, False, template.page_height, index))
+
+
+def _ranges(numbers: list[int]) -> str:
+    shown = ", ".join(str(n) for n in numbers[:10])
+    return shown + (f" and {len(numbers) - 10} more" if len(numbers) > 10 else "")
+
+
+# --------------------------------------------------------------------------------------------
+# Other formats: each yields the same block records on page 1 (they have no fixed pages).
+
+
+def _blocks_from_markup(items: list[tuple[str, str]]) -> list[Block]:
+    blocks = []
+    for kind, text in items:
+        text = normalise_text(text)
+        if text:
+            blocks.append(Block(1, len(blocks), kind, text))
+    return blocks
+
+
+def extract_text_file(path: Path) -> tuple[str, list[Block]]:
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        text = path.read_text(encoding="cp1252", errors="replace")
+    if path.suffix == ".md" and text.startswith("---"):
+        text = text.split("---", 2)[2] if text.count("---") >= 2 else text
+    items: list[tuple[str, str]] = []
+    paragraph: list[str] = []
+    page_items: list[list[tuple[str, str]]] = []
+
+    def flush() -> None:
+        if paragraph:
+            items.append(("paragraph", join_lines(paragraph)))
+            paragraph.clear()
+
+    for page_text in text.split("\f"):
+        for line in page_text.splitlines():
+            stripped = line.strip()
+            if not stripped or stripped == "<pagebreak>":
+                flush()
+            elif m := re.match(r"#{1,6}\s+(.*)", stripped):
+                flush()
+                items.append(("heading", m.group(1)))
+            elif stripped.startswith("|"):
+                flush()
+                cells = [c.strip() for c in stripped.strip("|").split("|")]
+                if not all(re.fullmatch(r":?-{3,}:?", c) for c in cells):
+                    items.append(("table_row", " | ".join(c for c in cells if c)))
+            elif BULLET_RE.match(stripped):
+                flush()
+                items.append(("list_item", BULLET_RE.sub("", stripped, count=1)))
+            else:
+                paragraph.append(stripped)
+        flush()
+        page_items.append(items)
+        items = []
+    blocks: list[Block] = []
+    for page_no, page in enumerate(page_items, start=1):
+        for kind, item_text in page:
+            clean = normalise_text(item_text)
+            if clean:
+                blocks.append(Block(page_no, len(blocks), kind, clean))
+    title = next((b.text for b in blocks if b.kind == "heading"), "")
+    return title, blocks
+
+
+def extract_docx(path: Path) -> tuple[str, list[Block]]:
+    import zipfile
+
+    import docx
+    from docx.opc.exceptions import PackageNotFoundError
+
+    try:
+        document = docx.Document(str(path))
+    except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError) as exc:
+        raise CorruptDocumentError(path, f"the Word file cannot be opened ({exc})", "re-save it from Word as .docx") from exc
+    items: list[tuple[str, str]] = []
+    for paragraph in document.paragraphs:
+        style = (paragraph.style.name if paragraph.style is not None else "").lower()
+        kind = "heading" if style.startswith(("heading", "title")) else "list_item" if "list" in style else "paragraph"
+        items.append((kind, paragraph.text))
+    for table in document.tables:
+        for row in table.rows:
+            items.append(("table_row", " | ".join(c.text.strip() for c in row.cells if c.text.strip())))
+    title = (document.core_properties.title or "").strip()
+    blocks = _blocks_from_markup(items)
+    return title or next((b.text for b in blocks if b.kind == "heading"), ""), blocks
+
+
+class _HTMLBlocks(HTMLParser):
+    BLOCK_TAGS = {"p": "paragraph", "li": "list_item", "tr": "table_row", "div": "paragraph", "blockquote": "paragraph",
+                  **{f"h{i}": "heading" for i in range(1, 7)}}
+    SKIP = {"script", "style", "nav", "footer", "header", "noscript", "template"}
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.items: list[tuple[str, str]] = []
+        self.stack: list[tuple[str, list[str]]] = []
+        self.skipping = 0
+        self.title = ""
+        self._in_title = False
+
+    def handle_starttag(self, tag: str, attrs: list) -> None:  # noqa: ARG002
+        if tag in self.SKIP:
+            self.skipping += 1
+        elif tag == "title":
+            self._in_title = True
+        elif tag in self.BLOCK_TAGS:
+            self._close_open_text()
+            self.stack.append((self.BLOCK_TAGS[tag], []))
+        elif tag in ("td", "th") and self.stack:
+            self.stack[-1][1].append(" | ")
+        elif tag == "br" and self.stack:
+            self.stack[-1][1].append(" ")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in self.SKIP:
+            self.skipping = max(0, self.skipping - 1)
+        elif tag == "title":
+            self._in_title = False
+        elif tag in self.BLOCK_TAGS and self.stack:
+            kind, parts = self.stack.pop()
+            text = "".join(parts).strip(" |")
+            self.items.append((kind, re.sub(r"(\s*\|\s*)+", " | ", text) if kind == "table_row" else text))
+
+    def _close_open_text(self) -> None:
+        if self.stack and "".join(self.stack[-1][1]).strip():
+            kind, parts = self.stack[-1]
+            self.items.append((kind, "".join(parts).strip(" |")))
+            parts.clear()
+
+    def handle_data(self, data: str) -> None:
+        if self._in_title:
+            self.title += data
+        elif not self.skipping and self.stack:
+            self.stack[-1][1].append(data)
+
+
+def extract_html(path: Path) -> tuple[str, list[Block]]:
+    raw = path.read_bytes()
+    text = raw.decode("utf-8", errors="replace")
+    parser = _HTMLBlocks()
+    parser.feed(text)
+    parser.close()
+    blocks = _blocks_from_markup(parser.items)
+    return normalise_text(parser.title) or next((b.text for b in blocks if b.kind == "heading"), ""), blocks
+
+
+# --------------------------------------------------------------------------------------------
+
+
+def doc_id_for(path: Path) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", path.stem).strip("-").lower() or "document"
+
+
+def extract_document(path: Path, max_pages: int = 400) -> Document:
+    """Read one file into blocks; raise a DocumentError naming the problem and its fix."""
+    suffix = path.suffix.lower()
+    if suffix not in SUPPORTED_SUFFIXES:
+        raise UnsupportedFileError(path, f"{suffix or 'no extension'} files are not supported", f"convert it to one of {', '.join(SUPPORTED_SUFFIXES)}")
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise CorruptDocumentError(path, f"the file cannot be read ({exc.strerror})") from exc
+    if size == 0:
+        raise EmptyDocumentError(path, "the file is empty (0 bytes)", "download it again")
+    digest = sha256_of(path)
+    warnings: list[str] = []
+    if suffix == ".pdf":
+        title, pages, blocks, warnings = extract_pdf(path, max_pages)
+    else:
+        reader = {".docx": extract_docx, ".html": extract_html, ".htm": extract_html}.get(suffix, extract_text_file)
+        title, blocks = reader(path)
+        pages = max((b.page for b in blocks), default=1)
+    if not any(b.kind not in ("header", "footer") for b in blocks):
+        raise EmptyDocumentError(path, "no text was found in the file", "check that it is the strategy itself, not a cover page")
+    return Document(doc_id_for(path), str(path), digest, title, pages, tuple(blocks), tuple(warnings))
+
+
+def find_documents(folder: Path) -> tuple[list[Path], list[Path]]:
+    """Supported files under folder (recursively, sorted) and the other files that were skipped."""
+    documents, skipped = [], []
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        if path.name.startswith(".") or path.name == "metadata.csv":
+            continue
+        (documents if path.suffix.lower() in SUPPORTED_SUFFIXES else skipped).append(path)
+    return documents, skipped

@@ -1,0 +1,156 @@
+"""Public API for analysis: analyse(folder, out, settings) wires the stages and writes the reports."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from pipeline import __version__
+from pipeline.aggregate import theme_verdicts, unassessable_verdicts
+from pipeline.classify import ThemeClassifier, library_versions, load_model
+from pipeline.config import Settings, as_dict
+from pipeline.ensemble import combine
+from pipeline.errors import DocumentError, InputError
+from pipeline.extract import EXTRACTOR_VERSION, doc_id_for, extract_document, find_documents, sha256_of
+from pipeline.lexicon import LexiconTagger
+from pipeline.records import DocumentResult, Evidence
+from pipeline.report import write_reports
+from pipeline.segment import Segmenter, load_segmenter, segment
+from pipeline.taxonomy import Framework, Taxonomy, load_framework, load_taxonomy
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Summary:
+    out: Path
+    documents: int
+    failed: int
+    warnings: int
+    skipped: int
+    model_id: str
+    seconds: float
+
+
+@dataclass
+class Analyser:
+    """Everything loaded once per run and reused for every document."""
+
+    settings: Settings
+    taxonomy: Taxonomy
+    framework: Framework
+    segmenter: Segmenter
+    lexicon: LexiconTagger
+    classifier: ThemeClassifier | None
+    notes: list[str]
+
+    @classmethod
+    def load(cls, settings: Settings) -> Analyser:
+        taxonomy = load_taxonomy(settings.taxonomy or None)
+        framework = load_framework(settings.framework, taxonomy)
+        segmenter = load_segmenter(settings.spacy_model)
+        notes: list[str] = []
+        classifier = None
+        if settings.use_classifier and settings.model_dir:
+            model_dir = Path(settings.model_dir)
+            if (model_dir / "meta.json").is_file():
+                classifier = load_model(model_dir, taxonomy.ids)
+            else:
+                notes.append(f"no trained model in {model_dir}: themes found by the lexicon only (run `make train`)")
+        return cls(settings, taxonomy, framework, segmenter, LexiconTagger(taxonomy, segmenter), classifier, notes)
+
+    def analyse_document(self, path: Path) -> DocumentResult:
+        started = time.perf_counter()
+        document = extract_document(path, self.settings.max_pages)
+        sentences = segment(document, self.segmenter)
+        probabilities = self.classifier.probabilities([s.lemma_text for s in sentences]) if self.classifier else None
+        thresholds = self.classifier.thresholds if self.classifier else {t: 1.0 for t in self.taxonomy.ids}
+        evidence = []
+        for index, sentence in enumerate(sentences):
+            row = dict(zip(self.taxonomy.ids, probabilities[index])) if probabilities is not None else None
+            for finding in combine(self.lexicon.tag(sentence), row, thresholds, self.settings.lexicon_confidence,
+                                   self.settings.classifier_veto):
+                evidence.append(Evidence(document.doc_id, sentence.page, sentence.sentence_no, finding.theme,
+                                         finding.source, finding.score, finding.matched_terms, sentence.text))
+        reliable = self.classifier.reliable if self.classifier else None
+        words = sum(len(b.text.split()) for b in document.blocks if b.kind not in ("header", "footer"))
+        return DocumentResult(
+            doc_id=document.doc_id, file=path.name, sha256=document.sha256, title=document.title, pages=document.pages,
+            words=words, status="warning" if document.warnings else "ok", message="; ".join(document.warnings),
+            evidence=tuple(evidence),
+            verdicts=tuple(theme_verdicts(document.doc_id, evidence, self.taxonomy.ids, reliable, self.settings)),
+            seconds=time.perf_counter() - started,
+        )
+
+    def failed_result(self, path: Path, error: DocumentError) -> DocumentResult:
+        try:
+            digest = sha256_of(path)
+        except OSError:
+            digest = ""
+        return DocumentResult(doc_id_for(path), path.name, digest, "", 0, 0, "failed", str(error),
+                              verdicts=tuple(unassessable_verdicts(doc_id_for(path), self.taxonomy.ids)))
+
+
+def _unique_ids(results: list[DocumentResult]) -> list[DocumentResult]:
+    """Two files with one stem (report.pdf, report.docx) get distinct doc_ids."""
+    seen: dict[str, int] = {}
+    unique = []
+    for result in results:
+        count = seen.get(result.doc_id, 0)
+        seen[result.doc_id] = count + 1
+        if count:
+            new_id = f"{result.doc_id}-{count + 1}"
+            result = replace(result, doc_id=new_id,
+                             evidence=tuple(replace(e, doc_id=new_id) for e in result.evidence),
+                             verdicts=tuple(replace(v, doc_id=new_id) for v in result.verdicts))
+        unique.append(result)
+    return unique
+
+
+def analyse(folder: Path, out: Path, settings: Settings, progress: Callable[[str], None] | None = None) -> Summary:
+    """Tag every document under folder and write the gap reports to out."""
+    started = time.perf_counter()
+    if not folder.is_dir():
+        raise InputError(f"{folder}: not a folder; give a folder of strategy documents")
+    paths, skipped = find_documents(folder)
+    if not paths:
+        raise InputError(f"{folder}: no documents found (looked for .pdf, .docx, .html, .htm, .txt, .md)")
+    analyser = Analyser.load(settings)
+    results: list[DocumentResult] = []
+    for path in paths:
+        try:
+            result = analyser.analyse_document(path)
+        except DocumentError as error:
+            result = analyser.failed_result(path, error)
+        results.append(result)
+        if progress:
+            progress(f"{result.status:7} {path.relative_to(folder)} ({result.pages} pages, {result.seconds:.1f}s)"
+                     + (f": {result.message}" if result.message else ""))
+    results = _unique_ids(results)
+    results.sort(key=lambda r: r.doc_id)
+    model_id = analyser.classifier.model_id if analyser.classifier else "lexicon-only"
+    run_info = {
+        "councilscan": __version__,
+        "versions": library_versions(),
+        "settings": as_dict(settings),
+        "framework": analyser.framework.id,
+        "taxonomy_sha256": analyser.taxonomy.sha256,
+        "model_id": model_id,
+        "spacy_pipeline": analyser.segmenter.name,
+        "extractor_version": EXTRACTOR_VERSION,
+        "inputs": [{"file": r.file, "doc_id": r.doc_id, "sha256": r.sha256, "status": r.status} for r in results],
+        "skipped_files": [str(p.relative_to(folder)) for p in skipped],
+        "notes": analyser.notes,
+        "timings": {"total_seconds": round(time.perf_counter() - started, 2),
+                    "documents": {r.doc_id: round(r.seconds, 2) for r in results}},
+        "input_set_sha256": hashlib.sha256("".join(r.sha256 for r in results).encode()).hexdigest(),
+    }
+    write_reports(out, results, analyser.framework, analyser.taxonomy, run_info)
+    for note in analyser.notes:
+        log.warning(note)
+    return Summary(out, len(results), sum(r.status == "failed" for r in results),
+                   sum(r.status == "warning" for r in results), len(skipped), model_id, time.perf_counter() - started)

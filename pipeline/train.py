@@ -1,0 +1,378 @@
+"""Train and evaluate the theme classifier honestly: tuned on training folds, judged on a held-out set."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from pipeline import __version__
+from pipeline.classify import ThemeClassifier, build_pipeline, library_versions, load_model, save_model
+from pipeline.config import Settings
+from pipeline.ensemble import combine
+from pipeline.errors import LabelError
+from pipeline.labels import LabelledSentence, labels_sha256, load_labels
+from pipeline.lexicon import LexiconTagger
+from pipeline.segment import Segmenter, lemmatise
+from pipeline.taxonomy import Taxonomy
+
+C_GRID = (4.0, 8.0, 16.0)
+THRESHOLD_GRID = np.round(np.arange(0.15, 0.91, 0.05), 2)
+NEAR_DUPLICATE_COSINE = 0.8
+
+
+@dataclass(frozen=True)
+class ThemeScore:
+    theme: str
+    support: int
+    precision: float
+    recall: float
+    f1: float
+    f1_low: float = float("nan")
+    f1_high: float = float("nan")
+    precision_low: float = float("nan")
+    precision_high: float = float("nan")
+    recall_low: float = float("nan")
+    recall_high: float = float("nan")
+
+
+@dataclass(frozen=True)
+class Scores:
+    """Per-theme and averaged scores of one system (lexicon, classifier or ensemble) on one set."""
+
+    system: str
+    themes: tuple[ThemeScore, ...]
+    micro_f1: float
+    macro_f1: float
+    micro_precision: float
+    micro_recall: float
+
+    def by_theme(self) -> dict[str, ThemeScore]:
+        return {score.theme: score for score in self.themes}
+
+
+@dataclass
+class TrainResult:
+    model_dir: Path
+    train_size: int
+    test_size: int
+    c: float
+    thresholds: dict[str, float]
+    cv_f1: dict[str, float]
+    unreliable: list[str]
+    test_scores: list[Scores] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+def label_matrix(rows: Sequence[LabelledSentence], labels: Sequence[str]) -> np.ndarray:
+    index = {label: i for i, label in enumerate(labels)}
+    y = np.zeros((len(rows), len(labels)), dtype=int)
+    for r, row in enumerate(rows):
+        for theme in row.themes:
+            y[r, index[theme]] = 1
+    return y
+
+
+def _prf(tp: np.ndarray, fp: np.ndarray, fn: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        precision = np.where(tp + fp > 0, tp / (tp + fp), 0.0)
+        recall = np.where(tp + fn > 0, tp / (tp + fn), 0.0)
+        f1 = np.where(precision + recall > 0, 2 * precision * recall / (precision + recall), 0.0)
+    return precision, recall, f1
+
+
+def score(system: str, y_true: np.ndarray, y_pred: np.ndarray, labels: Sequence[str], bootstrap: int = 0, seed: int = 13) -> Scores:
+    """P/R/F1 per theme with optional bootstrap 95% intervals (resampling sentences)."""
+    tp = (y_true & y_pred).sum(0)
+    fp = ((1 - y_true) & y_pred).sum(0)
+    fn = (y_true & (1 - y_pred)).sum(0)
+    precision, recall, f1 = _prf(tp, fp, fn)
+    micro_p, micro_r, micro_f1 = _prf(tp.sum(keepdims=True), fp.sum(keepdims=True), fn.sum(keepdims=True))
+    intervals = np.full((3, 2, len(labels)), np.nan)
+    if bootstrap:
+        rng = np.random.default_rng(seed)
+        samples = rng.integers(0, len(y_true), size=(bootstrap, len(y_true)))
+        draws = []
+        for sample in samples:
+            t, p = y_true[sample], y_pred[sample]
+            draws.append(_prf((t & p).sum(0), ((1 - t) & p).sum(0), (t & (1 - p)).sum(0)))
+        stacked = np.array(draws)  # (bootstrap, 3, labels)
+        intervals = np.stack([np.percentile(stacked, 2.5, axis=0), np.percentile(stacked, 97.5, axis=0)], axis=1)
+    themes = tuple(
+        ThemeScore(
+            label, int(y_true[:, i].sum()), float(precision[i]), float(recall[i]), float(f1[i]),
+            f1_low=float(intervals[2, 0, i]), f1_high=float(intervals[2, 1, i]),
+            precision_low=float(intervals[0, 0, i]), precision_high=float(intervals[0, 1, i]),
+            recall_low=float(intervals[1, 0, i]), recall_high=float(intervals[1, 1, i]),
+        )
+        for i, label in enumerate(labels)
+    )
+    supported = [t.f1 for t in themes if t.support > 0]
+    return Scores(system, themes, float(micro_f1[0]), float(np.mean(supported)) if supported else 0.0, float(micro_p[0]), float(micro_r[0]))
+
+
+def near_duplicates(train_texts: Sequence[str], test_texts: Sequence[str], threshold: float = NEAR_DUPLICATE_COSINE) -> list[tuple[int, int, float]]:
+    """Pairs (train index, test index, cosine) of word TF-IDF vectors above threshold."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    vectorizer = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True).fit(list(train_texts) + list(test_texts))
+    similarity = vectorizer.transform(test_texts) @ vectorizer.transform(train_texts).T
+    similarity = similarity.tocoo()
+    pairs = [(int(j), int(i), float(v)) for i, j, v in zip(similarity.row, similarity.col, similarity.data) if v > threshold]
+    return sorted(pairs, key=lambda pair: -pair[2])
+
+
+def out_of_fold(texts: Sequence[str], y: np.ndarray, c: float, folds: int, seed: int) -> np.ndarray:
+    from iterstrat.ml_stratifiers import MultilabelStratifiedKFold
+
+    oof = np.zeros(y.shape, dtype=float)
+    splitter = MultilabelStratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
+    texts = np.asarray(texts, dtype=object)
+    for train_index, test_index in splitter.split(texts, y):
+        pipeline = build_pipeline(c, seed)
+        pipeline.fit(list(texts[train_index]), y[train_index])
+        oof[test_index] = pipeline.predict_proba(list(texts[test_index]))
+    return oof
+
+
+def tune_thresholds(y: np.ndarray, oof: np.ndarray, labels: Sequence[str]) -> tuple[dict[str, float], dict[str, float]]:
+    """The F1-maximising threshold per theme on out-of-fold probabilities, and that F1."""
+    thresholds, best_f1 = {}, {}
+    for i, label in enumerate(labels):
+        f1s = []
+        for cut in THRESHOLD_GRID:
+            predicted = (oof[:, i] >= cut).astype(int)
+            _, _, f1 = _prf(np.array([(predicted & y[:, i]).sum()]), np.array([(predicted & (1 - y[:, i])).sum()]),
+                            np.array([((1 - predicted) & y[:, i]).sum()]))
+            f1s.append(float(f1[0]))
+        best = int(np.argmax(f1s))
+        thresholds[label], best_f1[label] = float(THRESHOLD_GRID[best]), f1s[best]
+    return thresholds, best_f1
+
+
+def split_label_dirs(labels: Path, test: Path | None) -> tuple[Path, Path | None]:
+    """`corpus/labels` with train/ and test/ inside means both; otherwise labels is training data."""
+    if test is None and (labels / "train").is_dir():
+        return labels / "train", (labels / "test") if (labels / "test").is_dir() else None
+    return labels, test
+
+
+def predict_sets(
+    rows: Sequence[LabelledSentence], lemma_texts: Sequence[str], classifier: ThemeClassifier | None,
+    lexicon: LexiconTagger, segmenter: Segmenter, settings: Settings,
+) -> dict[str, np.ndarray]:
+    """0/1 predictions of the lexicon alone, the classifier alone and the ensemble."""
+    labels = lexicon.taxonomy.ids
+    index = {label: i for i, label in enumerate(labels)}
+    lexicon_y = np.zeros((len(rows), len(labels)), dtype=int)
+    hits = []
+    for r, row in enumerate(rows):
+        tokens, lemmas = segmenter.tokens_and_lemmas(row.text)
+        row_hits = lexicon.tag_tokens(tokens, lemmas)
+        hits.append(row_hits)
+        for hit in row_hits:
+            lexicon_y[r, index[hit.theme]] = 1
+    result = {"lexicon": lexicon_y}
+    if classifier is not None:
+        probabilities = classifier.probabilities(lemma_texts)
+        cut = np.array([classifier.thresholds[label] for label in labels])
+        result["classifier"] = (probabilities >= cut).astype(int)
+        ensemble_y = np.zeros_like(lexicon_y)
+        for r, row_hits in enumerate(hits):
+            findings = combine(row_hits, dict(zip(labels, probabilities[r])), classifier.thresholds,
+                               settings.lexicon_confidence, settings.classifier_veto)
+            for finding in findings:
+                ensemble_y[r, index[finding.theme]] = 1
+        result["ensemble"] = ensemble_y
+    return result
+
+
+def evaluate_rows(
+    rows: Sequence[LabelledSentence], classifier: ThemeClassifier | None, lexicon: LexiconTagger,
+    segmenter: Segmenter, settings: Settings, bootstrap: int = 0,
+) -> list[Scores]:
+    labels = lexicon.taxonomy.ids
+    y = label_matrix(rows, labels)
+    predictions = predict_sets(rows, lemmatise([r.text for r in rows], segmenter), classifier, lexicon, segmenter, settings)
+    return [score(system, y, predicted, labels, bootstrap, settings.seed) for system, predicted in predictions.items()]
+
+
+def train(
+    labels_path: Path, test_path: Path | None, model_dir: Path, settings: Settings,
+    taxonomy: Taxonomy, segmenter: Segmenter, lexicon: LexiconTagger,
+) -> TrainResult:
+    started = dt.datetime.now(dt.timezone.utc)
+    train_dir, test_dir = split_label_dirs(labels_path, test_path)
+    labels = taxonomy.ids
+    rows = load_labels(train_dir, labels)
+    test_rows = load_labels(test_dir, labels) if test_dir else []
+    if test_rows:
+        pairs = near_duplicates([r.text for r in rows], [r.text for r in test_rows])
+        if pairs:
+            i, j, cosine = pairs[0]
+            raise LabelError(
+                f"{len(pairs)} test sentence(s) nearly duplicate training sentences (cosine > {NEAR_DUPLICATE_COSINE}), "
+                f"e.g. {test_rows[j].file}:{test_rows[j].line} ~ {rows[i].file}:{rows[i].line} ({cosine:.2f}); "
+                "a test set must not paraphrase the training set: rewrite or remove one of each pair"
+            )
+    y = label_matrix(rows, labels)
+    thin = [label for label, n in zip(labels, y.sum(0)) if n < settings.cv_folds]
+    if thin:
+        raise LabelError(f"{train_dir}: theme(s) {', '.join(thin)} have fewer than {settings.cv_folds} positive examples; label more")
+    texts = lemmatise([r.text for r in rows], segmenter)
+    best: tuple[float, float, dict[str, float], dict[str, float]] | None = None
+    for c in C_GRID:
+        oof = out_of_fold(texts, y, c, settings.cv_folds, settings.seed)
+        thresholds, cv_f1 = tune_thresholds(y, oof, labels)
+        predicted = (oof >= np.array([thresholds[label] for label in labels])).astype(int)
+        micro = score("cv", y, predicted, labels).micro_f1
+        if best is None or micro > best[0]:
+            best = (micro, c, thresholds, cv_f1)
+    assert best is not None
+    cv_micro, c, thresholds, cv_f1 = best
+    pipeline = build_pipeline(c, settings.seed)
+    pipeline.fit(list(texts), y)
+    unreliable = [label for label in labels if cv_f1[label] < settings.reliability_f1_floor]
+    data_sha = labels_sha256(train_dir)
+    model_id = f"theme-classifier-{data_sha[:12]}-{taxonomy.sha256[:8]}"
+    classifier = ThemeClassifier(pipeline, labels, thresholds, {label: label not in unreliable for label in labels}, model_id)
+    test_scores = evaluate_rows(test_rows, classifier, lexicon, segmenter, settings, settings.bootstrap_samples) if test_rows else []
+    finished = dt.datetime.now(dt.timezone.utc)
+    result = TrainResult(model_dir, len(rows), len(test_rows), c, thresholds, cv_f1, unreliable, test_scores,
+                         (finished - started).total_seconds())
+    meta = {
+        "model_id": model_id,
+        "councilscan": __version__,
+        "created": finished.replace(microsecond=0).isoformat(),
+        "labels": list(labels),
+        "thresholds": thresholds,
+        "reliable": classifier.reliable,
+        "unreliable": unreliable,
+        "reliability_f1_floor": settings.reliability_f1_floor,
+        "c": c,
+        "features": "tfidf word 1-2 + char_wb 3-5 on lower-case lemmas",
+        "versions": library_versions(),
+        "training_data": {"path": str(train_dir), "sha256": data_sha, "sentences": len(rows)},
+        "test_data": {"path": str(test_dir) if test_dir else None, "sha256": labels_sha256(test_dir) if test_dir else None,
+                      "sentences": len(test_rows)},
+        "taxonomy_sha256": taxonomy.sha256,
+        "metrics": {
+            "cv": {"micro_f1": round(cv_micro, 4), "f1": {k: round(v, 4) for k, v in cv_f1.items()}},
+            "test": {s.system: {"micro_f1": round(s.micro_f1, 4), "macro_f1": round(s.macro_f1, 4)} for s in test_scores},
+        },
+    }
+    save_model(classifier, model_dir, meta)
+    _write_atomic(model_dir / "MODEL_CARD.md", model_card(result, meta, y))
+    return result
+
+
+def evaluate(labels_path: Path, model_dir: Path | None, settings: Settings, taxonomy: Taxonomy,
+             segmenter: Segmenter, lexicon: LexiconTagger) -> list[Scores]:
+    """Score lexicon, classifier and ensemble on any labelled file or folder."""
+    rows = load_labels(labels_path, taxonomy.ids)
+    classifier = load_model(model_dir, taxonomy.ids) if model_dir else None
+    return evaluate_rows(rows, classifier, lexicon, segmenter, settings, settings.bootstrap_samples)
+
+
+def scores_table(scores: Sequence[Scores]) -> tuple[tuple[str, ...], list[tuple]]:
+    """Rows for CSV: one per system x theme, plus micro and macro rows."""
+    header = ("system", "theme", "support", "precision", "recall", "f1", "f1_low", "f1_high")
+    rows: list[tuple] = []
+    for s in scores:
+        for t in s.themes:
+            rows.append((s.system, t.theme, t.support, round(t.precision, 4), round(t.recall, 4), round(t.f1, 4),
+                         _r(t.f1_low), _r(t.f1_high)))
+        rows.append((s.system, "micro", sum(t.support for t in s.themes), round(s.micro_precision, 4),
+                     round(s.micro_recall, 4), round(s.micro_f1, 4), "", ""))
+        rows.append((s.system, "macro", "", "", "", round(s.macro_f1, 4), "", ""))
+    return header, rows
+
+
+def _r(value: float) -> float | str:
+    return "" if np.isnan(value) else round(value, 4)
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)
+
+
+def model_card(result: TrainResult, meta: dict, y_train: np.ndarray) -> str:
+    labels = meta["labels"]
+    systems = {s.system: s for s in result.test_scores}
+    lines = [
+        "# Model card: councilscan theme classifier",
+        "",
+        f"- **Model id:** `{meta['model_id']}` (created {meta['created']}, councilscan {meta['councilscan']})",
+        f"- **What it does:** tags a sentence from a council digital strategy with any of the {len(labels)} themes of "
+        "the councilscan taxonomy (multi-label). In `analyse` it works together with the lexicon (see README, "
+        "'How themes are found').",
+        f"- **Model:** {meta['features']}; one-vs-rest logistic regression (C={result.c}, balanced class weights); "
+        "per-theme thresholds tuned for F1 on out-of-fold predictions of "
+        f"{len(labels) and meta.get('cv_folds', '')}multilabel-stratified K-fold cross-validation on the training set.",
+        f"- **Training data:** {result.train_size} sentences written by the councilscan team in the registers of "
+        f"real strategies (`{meta['training_data']['path']}`, sha256 `{meta['training_data']['sha256'][:16]}...`).",
+        f"- **Test data:** {result.test_size} sentences from separately written whole documents "
+        f"(`{meta['test_data']['path']}`), never used for training or tuning; checked for near-duplicates of training "
+        f"sentences (word TF-IDF cosine > {NEAR_DUPLICATE_COSINE} fails training).",
+        f"- **Libraries:** " + ", ".join(f"{k} {v}" for k, v in sorted(meta["versions"].items())),
+        "",
+        "## Results on the held-out test set",
+        "",
+    ]
+    if systems:
+        lines += ["| system | micro-F1 | macro-F1 | micro-precision | micro-recall |", "|---|---:|---:|---:|---:|"]
+        for name in ("lexicon", "classifier", "ensemble"):
+            if name in systems:
+                s = systems[name]
+                lines.append(f"| {name} | {s.micro_f1:.3f} | {s.macro_f1:.3f} | {s.micro_precision:.3f} | {s.micro_recall:.3f} |")
+        lines += ["", "Per theme, ensemble (what `analyse` uses) with bootstrap 95% intervals "
+                  f"({meta.get('bootstrap', 'resampling test sentences')}), and the lexicon alone for comparison:", "",
+                  "| theme | test positives | precision | recall | F1 [95% CI] | lexicon F1 | CV F1 | threshold | reliable |",
+                  "|---|---:|---:|---:|---|---:|---:|---:|---|"]
+        ensemble = systems.get("ensemble", systems.get("classifier")).by_theme()
+        lexicon = systems["lexicon"].by_theme()
+        for label in labels:
+            t = ensemble[label]
+            lines.append(
+                f"| {label} | {t.support} | {t.precision:.2f} [{t.precision_low:.2f}-{t.precision_high:.2f}] | "
+                f"{t.recall:.2f} [{t.recall_low:.2f}-{t.recall_high:.2f}] | {t.f1:.2f} [{t.f1_low:.2f}-{t.f1_high:.2f}] | "
+                f"{lexicon[label].f1:.2f} | {result.cv_f1[label]:.2f} | {result.thresholds[label]:.2f} | "
+                f"{'no' if label in result.unreliable else 'yes'} |"
+            )
+    else:
+        lines.append("No test set was given: only cross-validated figures are available.")
+    lines += [
+        "",
+        "## Unreliable themes",
+        "",
+        (f"Cross-validated F1 below the floor of {meta['reliability_f1_floor']}: "
+         + ", ".join(f"`{t}`" for t in result.unreliable) + ". `analyse` reports them as `not_assessable` when "
+         "nothing was found, rather than as a gap.") if result.unreliable else
+        f"None: every theme reached the cross-validated F1 floor of {meta['reliability_f1_floor']}.",
+        "",
+        "## Training data by theme",
+        "",
+        "| theme | training positives |",
+        "|---|---:|",
+        *[f"| {label} | {int(n)} |" for label, n in zip(labels, y_train.sum(0))],
+        f"| (no theme) | {int((y_train.sum(1) == 0).sum())} |",
+        "",
+        "## Intended use and limits",
+        "",
+        "- Intended for finding evidence of themes in UK council digital strategies, as a first pass that a "
+        "researcher checks against the quoted sentences and page numbers. Not for scoring or ranking councils "
+        "without that check.",
+        "- Both training and test sentences were written by the councilscan team, imitating real documents. Real "
+        "strategies, written by many hands, will score lower than the figures above; treat them as an upper bound "
+        "and label real sentences (`councilscan label`) to measure and improve it.",
+        "- English only. Welsh and other non-English blocks are skipped by `analyse`.",
+        "- Sentences are judged alone: a sentence whose theme is only clear from its section may be missed.",
+        "",
+    ]
+    return "\n".join(lines)
