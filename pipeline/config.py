@@ -39,6 +39,8 @@ class Settings:
     # Training: themes whose cross-validated F1 is below this floor are marked unreliable and
     # reported as not_assessable rather than missing.
     reliability_f1_floor: float = 0.6
+    # Inverse regularisation of the logistic regression (larger = fits the labels more closely).
+    classifier_c: float = 8.0
     cv_folds: int = 5
     seed: int = 13
     bootstrap_samples: int = 1000

@@ -214,9 +214,12 @@ def _open_pdf(path: Path):  # noqa: ANN202 (pdfplumber.PDF)
         raise UnsupportedFileError(path, f"the file is named .pdf but is {kind}", "check the download and rename it with the right extension")
     try:
         return pdfplumber.open(path)
-    except PDFPasswordIncorrect as exc:
-        raise EncryptedDocumentError(path, "the PDF is password-protected", "ask the publisher for an unprotected copy or remove the password (e.g. `qpdf --decrypt`)") from exc
     except Exception as exc:  # pdfminer raises many unrelated types on damaged files
+        causes = (exc, exc.__cause__, *(exc.args[:1] if exc.args else ()))
+        if any(isinstance(cause, PDFPasswordIncorrect) for cause in causes):
+            raise EncryptedDocumentError(
+                path, "the PDF is password-protected", "ask the publisher for an unprotected copy or remove the password (e.g. `qpdf --decrypt`)"
+            ) from exc
         raise CorruptDocumentError(path, f"the PDF cannot be opened ({type(exc).__name__}: {exc})", "the file may be truncated or damaged; download it again") from exc
 
 

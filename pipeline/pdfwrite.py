@@ -143,7 +143,7 @@ def _flowables(doc: SourceDocument, width: float) -> list[Flowable]:
     return story
 
 
-def write_pdf(source: SourceDocument, path: Path) -> None:
+def write_pdf(source: SourceDocument, path: Path, user_password: str | None = None) -> None:
     """Render one source document: running header and footer with page numbers on every page."""
     header = str(source.meta.get("header", source.meta.get("title", "")))
     council = str(source.meta.get("council", ""))
@@ -179,6 +179,7 @@ def write_pdf(source: SourceDocument, path: Path) -> None:
         title=str(source.meta.get("title", "")),
         author=council,
         invariant=True,  # byte-identical output for identical input
+        encrypt=user_password,
     )
     document.addPageTemplates([PageTemplate(id="page", frames=frames, onPage=decorate)])
     document.build(_flowables(source, story_width - 12))
@@ -202,3 +203,15 @@ def build_samples(source_dir: Path, out_dir: Path, truth_file: Path) -> list[Pat
         truth_rows.append(f"{doc_id},{target.name},{present},{absent}")
     truth_file.write_text("\n".join(truth_rows) + "\n", encoding="utf-8")
     return written
+
+
+def write_image_only_pdf(path: Path, pages: int = 2) -> None:
+    """A PDF whose pages carry only drawings, like a scan with no text layer."""
+    from reportlab.pdfgen.canvas import Canvas
+
+    canvas = Canvas(str(path), pagesize=A4, invariant=True)
+    for _ in range(pages):
+        canvas.setFillColor(colors.lightgrey)
+        canvas.rect(50, 50, 400, 600, fill=1)
+        canvas.showPage()
+    canvas.save()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from pipeline.errors import ConfigError
@@ -14,7 +14,7 @@ class Segmenter:
     """A spaCy pipeline plus the lemma table: load once with load_segmenter() and pass it down."""
 
     nlp: object  # spacy.language.Language
-    lemma_table: dict[str, str] | None  # None when a trained pipeline supplies its own lemmas
+    lemma_table: Mapping[str, str] | None  # None when a trained pipeline supplies its own lemmas
     name: str
 
     def lemma(self, token) -> str:  # noqa: ANN001 (spacy Token)
@@ -49,7 +49,7 @@ def load_segmenter(spacy_model: str = "") -> Segmenter:
     nlp = spacy.blank("en")
     nlp.add_pipe("sentencizer")
     table = load_lookups("en", ["lemma_lookup"]).get_table("lemma_lookup")
-    return Segmenter(nlp, dict(table.items()), "blank:en+sentencizer+lookup-lemmas")
+    return Segmenter(nlp, table, "blank:en+sentencizer+lookup-lemmas")  # a spaCy Table: keys are hashed strings
 
 
 def segment(document: Document, segmenter: Segmenter, min_chars: int = 3) -> list[Sentence]:

@@ -20,7 +20,6 @@ from pipeline.lexicon import LexiconTagger
 from pipeline.segment import Segmenter, lemmatise
 from pipeline.taxonomy import Taxonomy
 
-C_GRID = (4.0, 8.0, 16.0)
 THRESHOLD_GRID = np.round(np.arange(0.15, 0.91, 0.05), 2)
 NEAR_DUPLICATE_COSINE = 0.8
 
@@ -224,16 +223,11 @@ def train(
     if thin:
         raise LabelError(f"{train_dir}: theme(s) {', '.join(thin)} have fewer than {settings.cv_folds} positive examples; label more")
     texts = lemmatise([r.text for r in rows], segmenter)
-    best: tuple[float, float, dict[str, float], dict[str, float]] | None = None
-    for c in C_GRID:
-        oof = out_of_fold(texts, y, c, settings.cv_folds, settings.seed)
-        thresholds, cv_f1 = tune_thresholds(y, oof, labels)
-        predicted = (oof >= np.array([thresholds[label] for label in labels])).astype(int)
-        micro = score("cv", y, predicted, labels).micro_f1
-        if best is None or micro > best[0]:
-            best = (micro, c, thresholds, cv_f1)
-    assert best is not None
-    cv_micro, c, thresholds, cv_f1 = best
+    c = settings.classifier_c
+    oof = out_of_fold(texts, y, c, settings.cv_folds, settings.seed)
+    thresholds, cv_f1 = tune_thresholds(y, oof, labels)
+    predicted = (oof >= np.array([thresholds[label] for label in labels])).astype(int)
+    cv_micro = score("cv", y, predicted, labels).micro_f1
     pipeline = build_pipeline(c, settings.seed)
     pipeline.fit(list(texts), y)
     unreliable = [label for label in labels if cv_f1[label] < settings.reliability_f1_floor]
@@ -253,6 +247,8 @@ def train(
         "reliable": classifier.reliable,
         "unreliable": unreliable,
         "reliability_f1_floor": settings.reliability_f1_floor,
+        "cv_folds": settings.cv_folds,
+        "bootstrap": f"{settings.bootstrap_samples} resamples of the test sentences",
         "c": c,
         "features": "tfidf word 1-2 + char_wb 3-5 on lower-case lemmas",
         "versions": library_versions(),
@@ -314,7 +310,7 @@ def model_card(result: TrainResult, meta: dict, y_train: np.ndarray) -> str:
         "'How themes are found').",
         f"- **Model:** {meta['features']}; one-vs-rest logistic regression (C={result.c}, balanced class weights); "
         "per-theme thresholds tuned for F1 on out-of-fold predictions of "
-        f"{len(labels) and meta.get('cv_folds', '')}multilabel-stratified K-fold cross-validation on the training set.",
+        f"{meta['cv_folds']}-fold multilabel-stratified cross-validation on the training set.",
         f"- **Training data:** {result.train_size} sentences written by the councilscan team in the registers of "
         f"real strategies (`{meta['training_data']['path']}`, sha256 `{meta['training_data']['sha256'][:16]}...`).",
         f"- **Test data:** {result.test_size} sentences from separately written whole documents "

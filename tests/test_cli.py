@@ -1,0 +1,144 @@
+"""End-to-end: the real CLI on real files, checked against the sample corpus's truth file."""
+
+from __future__ import annotations
+
+import csv
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from conftest import ROOT, make_pdf
+from pipeline.cli import cli
+from pipeline.report import DOCUMENT_COLUMNS, EVIDENCE_COLUMNS, GAP_COLUMNS
+from pipeline.taxonomy import THEME_IDS
+
+SAMPLES = ROOT / "corpus/samples"
+COMMANDS = ("analyse", "train", "evaluate", "classify", "extract", "samples")
+
+
+def run(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "pipeline", *args], capture_output=True, text=True, cwd=ROOT)
+
+
+def read(path: Path) -> list[dict]:
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+@pytest.fixture(scope="module")
+def lexicon_run(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("lexicon")
+    result = run("analyse", str(SAMPLES), "--out", str(out), "--lexicon-only")
+    assert result.returncode == 0, result.stderr
+    return out
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_command_has_help_and_readme_docs(command):
+    result = CliRunner().invoke(cli, [command, "--help"])
+    assert result.exit_code == 0 and "Usage:" in result.output
+    assert f"councilscan {command}" in (ROOT / "README.md").read_text()
+
+
+def test_lexicon_agrees_with_sample_truth(lexicon_run):
+    coverage = {row["doc_id"]: row for row in read(lexicon_run / "coverage_matrix.csv")}
+    truth = read(ROOT / "corpus/sample-truth.csv")
+    assert len(truth) >= 8
+    agree = total = 0
+    for row in truth:
+        present = set(filter(None, row["themes_present"].split(";")))
+        for theme in THEME_IDS:
+            found = coverage[row["doc_id"]][theme] in ("covered", "thin")
+            agree += found == (theme in present)
+            total += 1
+    assert total == 17 * len(truth)
+    assert agree / total >= 0.9
+
+
+def test_reports_have_the_documented_columns(lexicon_run):
+    for name, columns in (("documents.csv", DOCUMENT_COLUMNS), ("gap_report.csv", GAP_COLUMNS),
+                          ("evidence.csv", EVIDENCE_COLUMNS), ("coverage_matrix.csv", ("doc_id", *THEME_IDS))):
+        text = (lexicon_run / name).read_text(encoding="utf-8")
+        assert text.startswith("\ufeff" + ",".join(columns) + "\r\n"), name
+    gaps = read(lexicon_run / "gap_report.csv")
+    assert len(gaps) == 8 * 15
+    carrowby = [g for g in gaps if g["doc_id"] == "carrowby-comprehensive-2024"]
+    assert all(g["status"] == "covered" and g["best_evidence"] and int(g["best_page"]) > 1 for g in carrowby)
+    missing = [g for g in gaps if g["status"] == "missing"]
+    assert missing and all(g["question"].endswith("?") for g in missing)
+    assert (lexicon_run / "run.json").is_file()
+
+
+def test_rerun_is_byte_identical(lexicon_run, tmp_path):
+    result = run("analyse", str(SAMPLES), "--out", str(tmp_path), "--lexicon-only", "-q")
+    assert result.returncode == 0, result.stderr
+    for name in ("documents.csv", "gap_report.csv", "coverage_matrix.csv", "evidence.csv"):
+        assert (tmp_path / name).read_bytes() == (lexicon_run / name).read_bytes(), name
+
+
+def test_shipped_model_is_used_with_the_lexicon(tmp_path):
+    pytest.importorskip("skops")
+    if not (ROOT / "models/theme-classifier/meta.json").is_file():
+        pytest.fail("the trained model must ship in models/theme-classifier (run make train)")
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "plan.md").write_text(
+        "# Helping everyone online\nNobody in Testshire should be shut out because they cannot use the internet.\n\n"
+        "We will work with libraries to lend laptops and run free Wi-Fi sessions for older residents.\n"
+    )
+    result = run("analyse", str(folder), "--out", str(tmp_path / "out"), "--model", str(ROOT / "models/theme-classifier"))
+    assert result.returncode == 0, result.stderr
+    evidence = read(tmp_path / "out/evidence.csv")
+    sources = {row["source"] for row in evidence if row["theme"] == "digital_inclusion"}
+    assert sources & {"classifier", "both"}
+    assert "theme-classifier-" in (tmp_path / "out/run.json").read_text()
+
+
+def test_bad_documents_are_reported_and_the_batch_goes_on(tmp_path):
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    make_pdf(folder / "good.pdf", "# Connectivity\nWe will bring gigabit broadband and 5G to every village.\n")
+    (folder / "empty.pdf").write_bytes(b"")
+    (folder / "fake.pdf").write_text("<html>login page</html>")
+    (folder / "formula.txt").write_text("=HYPERLINK(\"http://evil\") We will roll out full fibre broadband.\n")
+    out = tmp_path / "out"
+    result = run("analyse", str(folder), "--out", str(out), "--lexicon-only")
+    assert result.returncode == 0, result.stderr
+    documents = {row["file"]: row for row in read(out / "documents.csv")}
+    assert documents["good.pdf"]["status"] == "ok"
+    assert documents["empty.pdf"]["status"] == "failed" and "empty" in documents["empty.pdf"]["message"]
+    assert documents["fake.pdf"]["status"] == "failed" and "HTML" in documents["fake.pdf"]["message"]
+    assert "failed" in result.stderr
+    gaps = read(out / "gap_report.csv")
+    assert {g["status"] for g in gaps if g["doc_id"] == "empty"} == {"not_assessable"}
+    evidence_text = (out / "evidence.csv").read_text(encoding="utf-8-sig")
+    assert "'=HYPERLINK" in evidence_text and not re.search(r"(^|,)=HYPERLINK", evidence_text, re.M)
+
+
+def test_exit_codes(tmp_path):
+    assert run("analyse", str(tmp_path / "nope")).returncode == 2  # usage: no such folder
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    result = run("analyse", str(empty), "--out", str(tmp_path / "o"))
+    assert result.returncode == 3 and "no documents found" in result.stderr
+    (empty / "broken.pdf").write_bytes(b"%PDF-1.4 garbage")
+    result = run("analyse", str(empty), "--out", str(tmp_path / "o"), "--lexicon-only")
+    assert result.returncode == 5 and "every document failed" in result.stderr
+    assert read(tmp_path / "o/documents.csv")[0]["status"] == "failed"
+    bad_config = tmp_path / "c.toml"
+    bad_config.write_text("covered_min_evidnce = 2\n")
+    result = run("--config", str(bad_config), "analyse", str(SAMPLES))
+    assert result.returncode == 3 and "unknown setting" in result.stderr
+
+
+def test_extract_command_writes_jsonl(tmp_path):
+    result = CliRunner().invoke(cli, ["extract", str(SAMPLES), "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    files = sorted(p.name for p in tmp_path.glob("*.jsonl"))
+    assert len(files) == 8
+    first = (tmp_path / files[0]).read_text().splitlines()[0]
+    assert '"kind"' in first and '"page"' in first

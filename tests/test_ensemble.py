@@ -1,0 +1,32 @@
+from __future__ import annotations
+
+from pipeline.ensemble import combine
+from pipeline.records import LexiconHit
+
+THRESHOLDS = {"digital_inclusion": 0.5, "smart_places": 0.4, "data_insight": 0.6}
+
+
+def test_union_with_sources_and_scores():
+    hits = [LexiconHit("digital_inclusion", ("get online",)), LexiconHit("smart_places", ("sensors",))]
+    probabilities = {"digital_inclusion": 0.9, "smart_places": 0.1, "data_insight": 0.7}
+    findings = {f.theme: f for f in combine(hits, probabilities, THRESHOLDS, lexicon_confidence=0.8)}
+    assert (findings["digital_inclusion"].source, findings["digital_inclusion"].score) == ("both", 1.0)
+    assert (findings["smart_places"].source, findings["smart_places"].score) == ("lexicon", 0.8)
+    assert (findings["data_insight"].source, findings["data_insight"].score) == ("classifier", 0.7)
+    assert findings["smart_places"].matched_terms == ("sensors",)
+
+
+def test_classifier_below_threshold_adds_nothing():
+    assert combine([], {"digital_inclusion": 0.49, "smart_places": 0.0, "data_insight": 0.0}, THRESHOLDS, 0.8) == []
+
+
+def test_veto_drops_lexicon_hits_the_classifier_rejects_firmly():
+    hits = [LexiconHit("smart_places", ("smart",))]
+    probabilities = {"digital_inclusion": 0.0, "smart_places": 0.02, "data_insight": 0.0}
+    assert combine(hits, probabilities, THRESHOLDS, 0.8, classifier_veto=0.05) == []
+    assert [f.theme for f in combine(hits, probabilities, THRESHOLDS, 0.8, classifier_veto=0.0)] == ["smart_places"]
+
+
+def test_lexicon_only_when_no_classifier():
+    findings = combine([LexiconHit("smart_places", ("iot",))], None, {t: 1.0 for t in THRESHOLDS}, 0.8)
+    assert [(f.theme, f.source) for f in findings] == [("smart_places", "lexicon")]

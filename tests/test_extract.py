@@ -1,0 +1,176 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from conftest import make_pdf
+from pipeline.errors import (
+    CorruptDocumentError,
+    EmptyDocumentError,
+    EncryptedDocumentError,
+    NoTextLayerError,
+    UnsupportedFileError,
+)
+from pipeline.extract import extract_document, find_documents, join_lines, normalise_text
+from pipeline.pdfwrite import write_image_only_pdf
+
+BODY = """
+# Foreword
+We will help every resident get online. Our libraries will lend devices to people who need them and our
+volunteer digital champions will support residents who lack confidence with technology of any kind at all.
+
+## Our priorities
+- Close the digital divide by 2026.
+- Roll out full fibre to every village.
+
+| Action | Owner | By when |
+| Roll out Wi-Fi in all libraries | Head of Libraries | March 2025 |
+
+# Data
+Our data strategy will make us data-driven.
+
+# Connectivity
+Gigabit broadband reaches most homes.
+"""
+
+
+@pytest.fixture(scope="module")
+def strategy_pdf(tmp_path_factory) -> Path:
+    return make_pdf(tmp_path_factory.mktemp("pdf") / "headers-footers-bullets-table.pdf", BODY)
+
+
+def test_blocks_are_page_aware_and_typed(strategy_pdf):
+    document = extract_document(strategy_pdf)
+    assert document.pages == 4
+    assert document.title == "Testshire Council Digital Strategy 2024-2027"
+    kinds = {(b.kind, b.text) for b in document.blocks}
+    assert ("heading", "Foreword") in kinds
+    assert ("list_item", "Close the digital divide by 2026.") in kinds
+    assert ("table_row", "Roll out Wi-Fi in all libraries | Head of Libraries | March 2025") in kinds
+    foreword = next(b for b in document.blocks if b.text.startswith("We will help"))
+    assert foreword.kind == "paragraph" and foreword.page == 2
+    assert foreword.text.endswith("technology of any kind at all.")  # wrapped lines joined
+
+
+def test_running_headers_footers_and_page_numbers_are_not_content(strategy_pdf):
+    document = extract_document(strategy_pdf)
+    content = [b.text for b in document.blocks if b.kind not in ("header", "footer")]
+    assert not any("Page " in text or text.startswith("Digital Strategy 2024-27") for text in content)
+    assert sum(b.kind == "footer" for b in document.blocks) == document.pages
+
+
+def test_no_cid_glyphs_survive(strategy_pdf):
+    assert not any("cid:" in b.text for b in extract_document(strategy_pdf).blocks)
+
+
+def test_two_column_paragraphs_stay_whole(tmp_path):
+    words = " ".join(f"word{i}" for i in range(400))
+    path = make_pdf(tmp_path / "two-column.pdf", f"# Section\nFirst sentence here. {words} last words.\n", layout="two-column")
+    paragraphs = [b.text for b in extract_document(path).blocks if b.kind == "paragraph"]
+    assert any(p.startswith("First sentence here.") and p.endswith("last words.") for p in paragraphs)
+
+
+def test_hyphenation_is_repaired_without_breaking_real_hyphens():
+    assert join_lines(["We will go digi-", "tal first."]) == "We will go digital first."
+    assert join_lines(["Services we co-", "design with residents."]) == "Services we co-design with residents."
+    assert join_lines(["The Wi-", "Fi rollout."]) == "The Wi- Fi rollout."  # capital: not a split word
+
+
+def test_normalise_ligatures_quotes_and_cid():
+    assert normalise_text("\ufb01bre \u201csmart\u201d (cid:127) o\ufb00er") == 'fibre "smart" offer'
+
+
+@given(st.text())
+def test_normalise_is_idempotent(text):
+    once = normalise_text(text)
+    assert normalise_text(once) == once
+
+
+def test_empty_file_fails_clearly(tmp_path):
+    path = tmp_path / "empty.pdf"
+    path.write_bytes(b"")
+    with pytest.raises(EmptyDocumentError, match="empty"):
+        extract_document(path)
+
+
+def test_wrong_type_renamed_pdf_fails_clearly(tmp_path):
+    path = tmp_path / "page.pdf"
+    path.write_text("<html><body>Not found</body></html>")
+    with pytest.raises(UnsupportedFileError, match="HTML page"):
+        extract_document(path)
+
+
+def test_truncated_pdf_fails_clearly(strategy_pdf, tmp_path):
+    path = tmp_path / "truncated.pdf"
+    path.write_bytes(strategy_pdf.read_bytes()[:600])
+    with pytest.raises((CorruptDocumentError, NoTextLayerError)):
+        extract_document(path)
+
+
+def test_encrypted_pdf_fails_clearly(tmp_path):
+    path = make_pdf(tmp_path / "encrypted.pdf", BODY, password="secret")
+    with pytest.raises(EncryptedDocumentError, match="password"):
+        extract_document(path)
+
+
+def test_scanned_pdf_suggests_ocr(tmp_path):
+    path = tmp_path / "scanned.pdf"
+    write_image_only_pdf(path)
+    with pytest.raises(NoTextLayerError, match="ocrmypdf"):
+        extract_document(path)
+
+
+def test_unsupported_extension(tmp_path):
+    path = tmp_path / "strategy.xlsx"
+    path.write_bytes(b"PK\x03\x04")
+    with pytest.raises(UnsupportedFileError, match=".xlsx"):
+        extract_document(path)
+
+
+def test_text_markdown_and_html_give_the_same_block_kinds(tmp_path):
+    (tmp_path / "s.md").write_text("---\ntitle: x\n---\n# Digital inclusion\nWe will help residents\nget online.\n\n- Lend laptops.\n")
+    (tmp_path / "s.html").write_text(
+        "<html><head><title>Plan</title><script>var x=1;</script></head><body><h1>Digital inclusion</h1>"
+        "<p>We will help residents get online.</p><ul><li>Lend laptops.</li></ul>"
+        "<table><tr><td>Action</td><td>Owner</td></tr></table></body></html>"
+    )
+    md = extract_document(tmp_path / "s.md")
+    html = extract_document(tmp_path / "s.html")
+    expected = [("heading", "Digital inclusion"), ("paragraph", "We will help residents get online."), ("list_item", "Lend laptops.")]
+    assert [(b.kind, b.text) for b in md.blocks] == expected
+    assert [(b.kind, b.text) for b in html.blocks][:3] == expected
+    assert ("table_row", "Action | Owner") in [(b.kind, b.text) for b in html.blocks]
+    assert html.title == "Plan"
+
+
+def test_docx(tmp_path):
+    import docx
+
+    document = docx.Document()
+    document.add_heading("Connectivity", level=1)
+    document.add_paragraph("We will bring gigabit broadband to every village.")
+    document.add_paragraph("Work with operators.", style="List Bullet")
+    document.save(tmp_path / "plan.docx")
+    blocks = extract_document(tmp_path / "plan.docx").blocks
+    assert [(b.kind, b.text) for b in blocks] == [
+        ("heading", "Connectivity"), ("paragraph", "We will bring gigabit broadband to every village."),
+        ("list_item", "Work with operators."),
+    ]
+
+
+def test_corrupt_docx(tmp_path):
+    path = tmp_path / "broken.docx"
+    path.write_bytes(b"PK\x03\x04 not really a zip")
+    with pytest.raises(CorruptDocumentError, match="Word"):
+        extract_document(path)
+
+
+def test_find_documents_sorts_and_skips(tmp_path):
+    for name in ("b.pdf", "a.txt", "notes.xlsx", "metadata.csv", ".hidden.pdf"):
+        (tmp_path / name).write_text("x")
+    documents, skipped = find_documents(tmp_path)
+    assert [p.name for p in documents] == ["a.txt", "b.pdf"]
+    assert [p.name for p in skipped] == ["notes.xlsx"]
