@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import platform
+import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,8 +26,8 @@ def build_pipeline(c: float = 8.0, seed: int = 13):  # noqa: ANN201 (sklearn Pip
 
     features = FeatureUnion(
         [
-            ("words", TfidfVectorizer(ngram_range=(1, 2), min_df=1, sublinear_tf=True, token_pattern=r"(?u)\b\w[\w'-]*\b")),
-            ("chars", TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), min_df=2, sublinear_tf=True, max_features=60000)),
+            ("words", TfidfVectorizer(ngram_range=(1, 2), min_df=1, max_features=20000, sublinear_tf=True, token_pattern=r"(?u)\b\w[\w'-]*\b")),
+            ("chars", TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), min_df=2, sublinear_tf=True, max_features=20000)),
         ]
     )
     model = OneVsRestClassifier(
@@ -75,7 +76,14 @@ def save_model(classifier: ThemeClassifier, folder: Path, meta: dict) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     model_tmp = folder / f".{MODEL_FILE}.tmp"
     meta_tmp = folder / f".{META_FILE}.tmp"
-    sio.dump(classifier.pipeline, model_tmp)
+    for _, vectorizer in classifier.pipeline.named_steps["features"].transformer_list:  # type: ignore[attr-defined]
+        # The terms pruned by min_df/max_features are kept only for introspection and are most
+        # of the file's size; scikit-learn documents that they can be deleted before saving.
+        if hasattr(vectorizer, "stop_words_"):
+            del vectorizer.stop_words_
+        # NumPy integers would each become a separate array in the skops file (40 MB); ints do not.
+        vectorizer.vocabulary_ = {term: int(index) for term, index in vectorizer.vocabulary_.items()}
+    sio.dump(classifier.pipeline, model_tmp, compression=zipfile.ZIP_DEFLATED, compresslevel=9)
     meta_tmp.write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     model_tmp.replace(folder / MODEL_FILE)
     meta_tmp.replace(folder / META_FILE)

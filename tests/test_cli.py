@@ -62,7 +62,7 @@ def test_lexicon_agrees_with_sample_truth(lexicon_run):
 def test_reports_have_the_documented_columns(lexicon_run):
     for name, columns in (("documents.csv", DOCUMENT_COLUMNS), ("gap_report.csv", GAP_COLUMNS),
                           ("evidence.csv", EVIDENCE_COLUMNS), ("coverage_matrix.csv", ("doc_id", *THEME_IDS))):
-        text = (lexicon_run / name).read_text(encoding="utf-8")
+        text = (lexicon_run / name).read_bytes().decode("utf-8")
         assert text.startswith("\ufeff" + ",".join(columns) + "\r\n"), name
     gaps = read(lexicon_run / "gap_report.csv")
     assert len(gaps) == 8 * 15

@@ -88,5 +88,5 @@ def test_classify_and_evaluate_commands(small_model, tmp_path):
     out = tmp_path / "scores.csv"
     result = runner.invoke(cli, ["evaluate", "--labels", str(ROOT / "corpus/labels/test"), "--model", str(model_dir), "--out", str(out)])
     assert result.exit_code == 0, result.output
-    systems = {row["system"] for row in csv.DictReader(out.open())}
+    systems = {row["system"] for row in csv.DictReader(out.open(encoding="utf-8-sig"))}
     assert systems == {"lexicon", "classifier", "ensemble"}
