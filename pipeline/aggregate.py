@@ -24,7 +24,8 @@ STATUS_ORDER = {"covered": 3, "thin": 2, "missing": 1, "not_assessable": 0}
 
 
 def _best(evidence: Sequence[Evidence]) -> Evidence | None:
-    return min(evidence, key=lambda e: (-e.score, -len(e.sentence) if len(e.sentence) < 300 else 0, e.sentence_no), default=None)
+    """The highest-scoring sentence; the earliest one among equals."""
+    return min(evidence, key=lambda e: (-e.score, e.sentence_no), default=None)
 
 
 def theme_verdicts(

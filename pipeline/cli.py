@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import csv
-import dataclasses
-import json
 import logging
 import sys
 from pathlib import Path
@@ -67,14 +65,10 @@ def analyse(ctx: click.Context, folder: Path, out: Path, framework: str | None, 
 def train(ctx: click.Context, labels: Path, test_labels: Path | None, model_dir: Path) -> None:
     """Train the theme classifier, evaluate it on the held-out set and write the model card."""
     from pipeline import train as training
-    from pipeline.lexicon import LexiconTagger
-    from pipeline.segment import load_segmenter
-    from pipeline.taxonomy import load_taxonomy
+    from pipeline.tools import load_tools
 
-    settings = ctx.obj
-    taxonomy = load_taxonomy(settings.taxonomy or None)
-    segmenter = load_segmenter(settings.spacy_model)
-    result = training.train(labels, test_labels, model_dir, settings, taxonomy, segmenter, LexiconTagger(taxonomy, segmenter))
+    tools = load_tools(ctx.obj)
+    result = training.train(labels, test_labels, model_dir, ctx.obj, tools.taxonomy, tools.segmenter, tools.lexicon)
     click.echo(f"trained on {result.train_size} sentences (C={result.c}) in {result.seconds:.0f}s", err=True)
     for scores in result.test_scores:
         click.echo(f"test {scores.system:10} micro-F1 {scores.micro_f1:.3f}  macro-F1 {scores.macro_f1:.3f}", err=True)
@@ -92,15 +86,11 @@ def train(ctx: click.Context, labels: Path, test_labels: Path | None, model_dir:
 def evaluate(ctx: click.Context, labels: Path, model_dir: Path, out: Path | None) -> None:
     """Print per-theme precision, recall and F1 of lexicon, classifier and ensemble on LABELS."""
     from pipeline import train as training
-    from pipeline.lexicon import LexiconTagger
     from pipeline.report import csv_text, write_atomic
-    from pipeline.segment import load_segmenter
-    from pipeline.taxonomy import load_taxonomy
+    from pipeline.tools import load_tools
 
-    settings = ctx.obj
-    taxonomy = load_taxonomy(settings.taxonomy or None)
-    segmenter = load_segmenter(settings.spacy_model)
-    scores = training.evaluate(labels, model_dir, settings, taxonomy, segmenter, LexiconTagger(taxonomy, segmenter))
+    tools = load_tools(ctx.obj)
+    scores = training.evaluate(labels, model_dir, ctx.obj, tools.taxonomy, tools.segmenter, tools.lexicon)
     header, rows = training.scores_table(scores)
     click.echo(f"{'system':10} {'theme':36} {'n':>4} {'P':>6} {'R':>6} {'F1':>6}")
     for system, theme, support, precision, recall, f1, *_ in rows:
@@ -118,28 +108,14 @@ def evaluate(ctx: click.Context, labels: Path, model_dir: Path, out: Path | None
 @click.pass_context
 def classify(ctx: click.Context, source, out, model_dir: Path) -> None:  # noqa: ANN001 (click files)
     """Classify sentences from SOURCE (one per line, or a CSV with a `text` column; - for stdin)."""
-    from pipeline.classify import load_model
+    from pipeline.labels import read_sentences
     from pipeline.report import safe_cell
-    from pipeline.segment import lemmatise, load_segmenter
-    from pipeline.taxonomy import load_taxonomy
+    from pipeline.run import classify_texts
 
-    settings = ctx.obj
-    text = source.read()
-    first = text.split("\n", 1)[0].strip().lower()
-    if first.split(",")[0].strip('"') == "text" or ",text," in f",{first},":
-        import io
-
-        texts = [row.get("text", "") or "" for row in csv.DictReader(io.StringIO(text))]
-    else:
-        texts = [line.strip() for line in text.splitlines() if line.strip()]
-    taxonomy = load_taxonomy(settings.taxonomy or None)
-    classifier = load_model(model_dir, taxonomy.ids)
-    lemma_texts = lemmatise(texts, load_segmenter(settings.spacy_model))
-    probabilities = classifier.probabilities(lemma_texts)
-    predicted = classifier.predict(lemma_texts)
+    result = classify_texts(read_sentences(source.read()), _settings(ctx, model_dir=str(model_dir)))
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["text", "themes", *taxonomy.ids])
-    for sentence, themes, row in zip(texts, predicted, probabilities):
+    writer.writerow(["text", "themes", *result.labels])
+    for sentence, themes, row in zip(result.texts, result.themes, result.probabilities):
         writer.writerow([safe_cell(sentence), ";".join(themes), *(f"{p:.4f}" for p in row)])
 
 
@@ -149,22 +125,10 @@ def classify(ctx: click.Context, source, out, model_dir: Path) -> None:  # noqa:
 @click.pass_context
 def extract(ctx: click.Context, folder: Path, out: Path) -> None:
     """Write the text blocks of every document under FOLDER as one JSONL file per document."""
-    from pipeline.extract import extract_document, find_documents
-    from pipeline.report import write_atomic
+    from pipeline.run import extract_folder
 
-    paths, _ = find_documents(folder)
-    failed = 0
-    for path in paths:
-        try:
-            document = extract_document(path, ctx.obj.max_pages)
-        except PipelineError as error:
-            failed += 1
-            click.echo(f"failed  {path}: {error}", err=True)
-            continue
-        lines = [json.dumps({"doc_id": document.doc_id, **dataclasses.asdict(block)}, ensure_ascii=False) for block in document.blocks]
-        write_atomic(out / f"{document.doc_id}.jsonl", "\n".join(lines) + "\n")
-        click.echo(f"ok      {path}: {len(document.blocks)} blocks, {document.pages} pages", err=True)
-    click.echo(f"{len(paths)} documents, {failed} failed -> {out}/", err=True)
+    documents, failed = extract_folder(folder, out, ctx.obj, progress=lambda line: click.echo(line, err=True))
+    click.echo(f"{documents} documents, {failed} failed -> {out}/", err=True)
 
 
 @cli.command()

@@ -25,6 +25,7 @@ from pipeline.errors import (
     NoTextLayerError,
     UnsupportedFileError,
 )
+from pipeline.markup import BULLET_RE, parse_source
 from pipeline.records import Block, Document
 
 SUPPORTED_SUFFIXES = (".pdf", ".docx", ".html", ".htm", ".txt", ".md")
@@ -36,7 +37,6 @@ HYPHEN_PREFIXES = frozenset(
     "co re e self non pre post cross multi inter well long short full high low real cloud user "
     "anti sub up out over under semi part one two three joined end face wide world".split()
 )
-BULLET_RE = re.compile(r"^\s*(?:\(cid:\d+\)|[\u2022\u25cf\u25aa\u25a0\u25e6\u2023\u2043\u2219\u00b7\uf0b7\uf0a7*\u2013-])\s*")
 NUMBERED_RE = re.compile(r"^\s*(?:\d{1,2}|[a-z])[.)]\s+")
 CID_RE = re.compile(r"\(cid:\d+\)")
 TOC_LINE_RE = re.compile(r"(?:\.{3,}|\u2026{2,}|\s{2,})\s*\d{1,3}\s*$")
@@ -299,63 +299,39 @@ def _ranges(numbers: list[int]) -> str:
 
 
 # --------------------------------------------------------------------------------------------
-# Other formats: each yields the same block records on page 1 (they have no fixed pages).
+# Other formats yield the same block records; DOCX and HTML have no fixed pages, so all is page 1.
 
 
-def _blocks_from_markup(items: list[tuple[str, str]]) -> list[Block]:
+def _blocks_from_items(items: list[tuple[int, str, str]]) -> list[Block]:
+    """(page, kind, text) items -> normalised blocks, dropping empty ones."""
     blocks = []
-    for kind, text in items:
+    for page, kind, text in items:
         text = normalise_text(text)
         if text:
-            blocks.append(Block(1, len(blocks), kind, text))
+            blocks.append(Block(page, len(blocks), kind, text))
     return blocks
 
 
+MARKUP_KINDS = {"p": "paragraph", "bullet": "list_item", **{f"h{i}": "heading" for i in range(1, 7)}}
+
+
 def extract_text_file(path: Path) -> tuple[str, list[Block]]:
+    """.txt and .md: our Markdown-like format; form feeds and <pagebreak> start a new page."""
     try:
         text = path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError:
         text = path.read_text(encoding="cp1252", errors="replace")
-    if path.suffix == ".md" and text.startswith("---"):
-        text = text.split("---", 2)[2] if text.count("---") >= 2 else text
-    items: list[tuple[str, str]] = []
-    paragraph: list[str] = []
-    page_items: list[list[tuple[str, str]]] = []
-
-    def flush() -> None:
-        if paragraph:
-            items.append(("paragraph", join_lines(paragraph)))
-            paragraph.clear()
-
-    for page_text in text.split("\f"):
-        for line in page_text.splitlines():
-            stripped = line.strip()
-            if not stripped or stripped == "<pagebreak>":
-                flush()
-            elif m := re.match(r"#{1,6}\s+(.*)", stripped):
-                flush()
-                items.append(("heading", m.group(1)))
-            elif stripped.startswith("|"):
-                flush()
-                cells = [c.strip() for c in stripped.strip("|").split("|")]
-                if not all(re.fullmatch(r":?-{3,}:?", c) for c in cells):
-                    items.append(("table_row", " | ".join(c for c in cells if c)))
-            elif BULLET_RE.match(stripped):
-                flush()
-                items.append(("list_item", BULLET_RE.sub("", stripped, count=1)))
-            else:
-                paragraph.append(stripped)
-        flush()
-        page_items.append(items)
-        items = []
-    blocks: list[Block] = []
-    for page_no, page in enumerate(page_items, start=1):
-        for kind, item_text in page:
-            clean = normalise_text(item_text)
-            if clean:
-                blocks.append(Block(page_no, len(blocks), kind, clean))
-    title = next((b.text for b in blocks if b.kind == "heading"), "")
-    return title, blocks
+    items: list[tuple[int, str, str]] = []
+    page = 1
+    for element in parse_source(text).elements:
+        if element.kind == "break":
+            page += 1
+        elif element.kind == "table":
+            items.extend((page, "table_row", " | ".join(c for c in row if c)) for row in element.rows)
+        else:
+            items.append((page, MARKUP_KINDS[element.kind], join_lines(list(element.lines))))
+    blocks = _blocks_from_items(items)
+    return next((b.text for b in blocks if b.kind == "heading"), ""), blocks
 
 
 def extract_docx(path: Path) -> tuple[str, list[Block]]:
@@ -368,16 +344,16 @@ def extract_docx(path: Path) -> tuple[str, list[Block]]:
         document = docx.Document(str(path))
     except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError) as exc:
         raise CorruptDocumentError(path, f"the Word file cannot be opened ({exc})", "re-save it from Word as .docx") from exc
-    items: list[tuple[str, str]] = []
+    items: list[tuple[int, str, str]] = []
     for paragraph in document.paragraphs:
         style = (paragraph.style.name if paragraph.style is not None else "").lower()
         kind = "heading" if style.startswith(("heading", "title")) else "list_item" if "list" in style else "paragraph"
-        items.append((kind, paragraph.text))
+        items.append((1, kind, paragraph.text))
     for table in document.tables:
         for row in table.rows:
-            items.append(("table_row", " | ".join(c.text.strip() for c in row.cells if c.text.strip())))
+            items.append((1, "table_row", " | ".join(c.text.strip() for c in row.cells if c.text.strip())))
     title = (document.core_properties.title or "").strip()
-    blocks = _blocks_from_markup(items)
+    blocks = _blocks_from_items(items)
     return title or next((b.text for b in blocks if b.kind == "heading"), ""), blocks
 
 
@@ -436,7 +412,7 @@ def extract_html(path: Path) -> tuple[str, list[Block]]:
     parser = _HTMLBlocks()
     parser.feed(text)
     parser.close()
-    blocks = _blocks_from_markup(parser.items)
+    blocks = _blocks_from_items([(1, kind, text) for kind, text in parser.items])
     return normalise_text(parser.title) or next((b.text for b in blocks if b.kind == "heading"), ""), blocks
 
 

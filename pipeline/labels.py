@@ -131,3 +131,12 @@ def labels_sha256(path: Path) -> str:
         digest.update(file.name.encode())
         digest.update(file.read_bytes())
     return digest.hexdigest()
+
+
+def read_sentences(text: str) -> list[str]:
+    """Sentences to classify: a CSV with a `text` column, or else one sentence per line."""
+    first_line = text.lstrip("\ufeff").split("\n", 1)[0]
+    header = [cell.strip().strip('"').lower() for cell in first_line.split(",")]
+    if "text" in header:
+        return [(row.get("text") or "").strip() for row in csv.DictReader(io.StringIO(text.lstrip("\ufeff")))]
+    return [line.strip() for line in text.splitlines() if line.strip()]

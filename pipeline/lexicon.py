@@ -34,6 +34,7 @@ def _variants(term: str) -> set[str]:
 class LexiconTagger:
     def __init__(self, taxonomy: Taxonomy, segmenter: Segmenter) -> None:
         self.taxonomy = taxonomy
+        self._has_context = {theme.id for theme in taxonomy.themes if theme.context}
         vocab = segmenter.nlp.vocab  # type: ignore[attr-defined]
         self._vocab = vocab
         self._lower = PhraseMatcher(vocab, attr="LOWER")
@@ -85,7 +86,7 @@ class LexiconTagger:
             if not roles:
                 continue
             excluded = roles.get("exclude", set())
-            context = roles.get("context", set()) if self.taxonomy.theme(theme_id).context else co_spans
+            context = roles.get("context", set()) if theme_id in self._has_context else co_spans
             found = set()
             for start, end, phrase in roles.get("term", set()) | roles.get("ambiguous", set()):
                 if any(start < e_end and e_start < end for e_start, e_end, _ in excluded):

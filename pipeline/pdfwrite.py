@@ -6,8 +6,6 @@ source format is described in corpus/sample-sources/README.md.
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass, field
 from pathlib import Path
 from xml.sax.saxutils import escape
 
@@ -27,67 +25,7 @@ from reportlab.platypus import (
     TableStyle,
 )
 
-
-@dataclass
-class SourceDocument:
-    meta: dict[str, str | list[str]]
-    elements: list[tuple[str, object]] = field(default_factory=list)  # (kind, text | table rows)
-
-
-def _meta_value(raw: str) -> str | list[str]:
-    raw = raw.split(" #", 1)[0].strip()
-    if raw.startswith("[") and raw.endswith("]"):
-        return [v.strip().strip("'\"") for v in raw[1:-1].split(",") if v.strip()]
-    return raw.strip("'\"")
-
-
-def parse_source(text: str) -> SourceDocument:
-    """Split front matter from body and the body into headings, paragraphs, bullets, tables, breaks."""
-    meta: dict[str, str | list[str]] = {}
-    body = text
-    if text.startswith("---"):
-        _, front, body = text.split("---", 2)
-        for line in front.strip().splitlines():
-            if ":" in line and not line.lstrip().startswith("#"):
-                key, value = line.split(":", 1)
-                meta[key.strip()] = _meta_value(value)
-    doc = SourceDocument(meta)
-    paragraph: list[str] = []
-    table: list[list[str]] = []
-
-    def flush() -> None:
-        if paragraph:
-            doc.elements.append(("p", " ".join(paragraph)))
-            paragraph.clear()
-        if table:
-            doc.elements.append(("table", [row[:] for row in table]))
-            table.clear()
-
-    for line in body.splitlines():
-        stripped = line.strip()
-        if not stripped:
-            flush()
-        elif stripped == "<pagebreak>":
-            flush()
-            doc.elements.append(("break", ""))
-        elif stripped.startswith("|"):
-            if paragraph:
-                flush()
-            cells = [c.strip() for c in stripped.strip("|").split("|")]
-            if not all(re.fullmatch(r":?-{3,}:?", c) for c in cells):
-                table.append(cells)
-        elif m := re.match(r"(#{1,3})\s+(.*)", stripped):
-            flush()
-            doc.elements.append((f"h{len(m.group(1))}", m.group(2)))
-        elif m := re.match(r"[-*]\s+(.*)", stripped):
-            flush()
-            doc.elements.append(("bullet", m.group(1)))
-        else:
-            if table:
-                flush()
-            paragraph.append(stripped)
-    flush()
-    return doc
+from pipeline.markup import SourceDocument, parse_source
 
 
 def _styles() -> dict[str, ParagraphStyle]:
@@ -110,24 +48,22 @@ def _flowables(doc: SourceDocument, width: float) -> list[Flowable]:
     story: list[Flowable] = [Spacer(1, 40 * mm), Paragraph(escape(title), styles["title"])]
     if doc.meta.get("council"):
         story.append(Paragraph(escape(str(doc.meta["council"])), styles["h2"]))
-    first_section = True
-    for kind, content in doc.elements:
+    for element in doc.elements:
+        kind = element.kind
         if kind == "break":
             story.append(PageBreak())
         elif kind == "h1":
-            story.append(PageBreak())
-            first_section = False
-            story.append(Paragraph(escape(str(content)), styles["h1"]))
-        elif kind in ("h2", "h3"):
-            story.append(Paragraph(escape(str(content)), styles[kind]))
+            story.extend([PageBreak(), Paragraph(escape(element.lines[0]), styles["h1"])])
+        elif kind in ("h2", "h3", "h4", "h5", "h6"):
+            story.append(Paragraph(escape(element.lines[0]), styles[kind if kind in styles else "h3"]))
         elif kind == "p":
-            story.append(Paragraph(escape(str(content)), styles["p"]))
+            story.append(Paragraph(escape(" ".join(element.lines)), styles["p"]))
         elif kind == "bullet":
-            story.append(Paragraph(escape(str(content)), styles["bullet"], bulletText="\u2022"))
+            story.append(Paragraph(escape(element.lines[0]), styles["bullet"], bulletText="\u2022"))
         elif kind == "table":
-            rows = [[Paragraph(escape(cell), styles["cell"]) for cell in row] for row in content]  # type: ignore[union-attr]
-            columns = max(len(r) for r in rows)
-            rows = [r + [Paragraph("", styles["cell"])] * (columns - len(r)) for r in rows]
+            columns = max(len(r) for r in element.rows)
+            rows = [[Paragraph(escape(cell), styles["cell"]) for cell in row + ("",) * (columns - len(row))]
+                    for row in element.rows]
             table = Table(rows, colWidths=[width / columns] * columns, repeatRows=1)
             table.setStyle(
                 TableStyle(
@@ -139,7 +75,6 @@ def _flowables(doc: SourceDocument, width: float) -> list[Flowable]:
                 )
             )
             story.extend([table, Spacer(1, 4 * mm)])
-    del first_section
     return story
 
 

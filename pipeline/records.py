@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-BLOCK_KINDS = ("heading", "paragraph", "list_item", "table_row", "toc", "header", "footer")
+# Block kinds: heading, paragraph, list_item, table_row, toc, header, footer. Only these are evidence:
 EVIDENCE_KINDS = frozenset({"heading", "paragraph", "list_item", "table_row"})
 
 
@@ -95,4 +95,3 @@ class DocumentResult:
     evidence: tuple[Evidence, ...] = ()
     verdicts: tuple[ThemeVerdict, ...] = ()
     seconds: float = 0.0
-    extra: dict[str, str] = field(default_factory=dict)

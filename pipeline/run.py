@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
+import json
 import logging
 import time
 from collections.abc import Callable
@@ -18,9 +20,10 @@ from pipeline.errors import DocumentError, InputError
 from pipeline.extract import EXTRACTOR_VERSION, doc_id_for, extract_document, find_documents, sha256_of
 from pipeline.lexicon import LexiconTagger
 from pipeline.records import DocumentResult, Evidence
-from pipeline.report import write_reports
-from pipeline.segment import Segmenter, load_segmenter, segment
-from pipeline.taxonomy import Framework, Taxonomy, load_framework, load_taxonomy
+from pipeline.report import write_atomic, write_reports
+from pipeline.segment import Segmenter, lemmatise, segment
+from pipeline.taxonomy import Framework, Taxonomy, load_framework
+from pipeline.tools import load_tools
 
 log = logging.getLogger(__name__)
 
@@ -50,18 +53,17 @@ class Analyser:
 
     @classmethod
     def load(cls, settings: Settings) -> Analyser:
-        taxonomy = load_taxonomy(settings.taxonomy or None)
-        framework = load_framework(settings.framework, taxonomy)
-        segmenter = load_segmenter(settings.spacy_model)
+        tools = load_tools(settings)
+        framework = load_framework(settings.framework, tools.taxonomy)
         notes: list[str] = []
         classifier = None
         if settings.use_classifier and settings.model_dir:
             model_dir = Path(settings.model_dir)
             if (model_dir / "meta.json").is_file():
-                classifier = load_model(model_dir, taxonomy.ids)
+                classifier = load_model(model_dir, tools.taxonomy.ids)
             else:
                 notes.append(f"no trained model in {model_dir}: themes found by the lexicon only (run `make train`)")
-        return cls(settings, taxonomy, framework, segmenter, LexiconTagger(taxonomy, segmenter), classifier, notes)
+        return cls(settings, tools.taxonomy, framework, tools.segmenter, tools.lexicon, classifier, notes)
 
     def analyse_document(self, path: Path) -> DocumentResult:
         started = time.perf_counter()
@@ -154,3 +156,38 @@ def analyse(folder: Path, out: Path, settings: Settings, progress: Callable[[str
         log.warning(note)
     return Summary(out, len(results), sum(r.status == "failed" for r in results),
                    sum(r.status == "warning" for r in results), len(skipped), model_id, time.perf_counter() - started)
+
+
+@dataclass(frozen=True)
+class Classified:
+    labels: tuple[str, ...]
+    texts: list[str]
+    themes: list[tuple[str, ...]]
+    probabilities: object  # numpy array, one row per text
+
+
+def classify_texts(texts: list[str], settings: Settings) -> Classified:
+    """Run the trained classifier alone over free sentences (the `classify` command)."""
+    tools = load_tools(settings)
+    classifier = load_model(Path(settings.model_dir), tools.taxonomy.ids)
+    lemma_texts = lemmatise(texts, tools.segmenter)
+    return Classified(classifier.labels, texts, classifier.predict(lemma_texts), classifier.probabilities(lemma_texts))
+
+
+def extract_folder(folder: Path, out: Path, settings: Settings, progress: Callable[[str], None] | None = None) -> tuple[int, int]:
+    """Write each document's blocks as JSONL; return (documents, failed)."""
+    paths, _ = find_documents(folder)
+    failed = 0
+    for path in paths:
+        try:
+            document = extract_document(path, settings.max_pages)
+        except DocumentError as error:
+            failed += 1
+            if progress:
+                progress(f"failed  {path}: {error}")
+            continue
+        lines = [json.dumps({"doc_id": document.doc_id, **dataclasses.asdict(block)}, ensure_ascii=False) for block in document.blocks]
+        write_atomic(out / f"{document.doc_id}.jsonl", "\n".join(lines) + "\n")
+        if progress:
+            progress(f"ok      {path}: {len(document.blocks)} blocks, {document.pages} pages")
+    return len(paths), failed

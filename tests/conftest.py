@@ -5,7 +5,8 @@ from pathlib import Path
 import pytest
 
 from pipeline.lexicon import LexiconTagger
-from pipeline.pdfwrite import parse_source, write_pdf
+from pipeline.markup import parse_source
+from pipeline.pdfwrite import write_pdf
 from pipeline.segment import Segmenter, load_segmenter
 from pipeline.taxonomy import Taxonomy, load_taxonomy
 
