@@ -36,6 +36,10 @@ class Settings:
     classifier_veto: float = 0.0
     # Extraction limits: documents longer than this are cut, with a warning.
     max_pages: int = 400
+    # Where extracted documents are cached by content hash ("" = no cache).
+    cache_dir: str = "outputs/cache"
+    # OCR pages without a text layer with ocrmypdf (when installed) instead of failing them.
+    ocr: bool = False
     # Training: themes whose cross-validated F1 is below this floor are marked unreliable and
     # reported as not_assessable rather than missing.
     reliability_f1_floor: float = 0.6

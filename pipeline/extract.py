@@ -423,7 +423,7 @@ def doc_id_for(path: Path) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "-", path.stem).strip("-").lower() or "document"
 
 
-def extract_document(path: Path, max_pages: int = 400) -> Document:
+def extract_document(path: Path, max_pages: int = 400, sha256: str | None = None) -> Document:
     """Read one file into blocks; raise a DocumentError naming the problem and its fix."""
     suffix = path.suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
@@ -434,7 +434,7 @@ def extract_document(path: Path, max_pages: int = 400) -> Document:
         raise CorruptDocumentError(path, f"the file cannot be read ({exc.strerror})") from exc
     if size == 0:
         raise EmptyDocumentError(path, "the file is empty (0 bytes)", "download it again")
-    digest = sha256_of(path)
+    digest = sha256 or sha256_of(path)
     warnings: list[str] = []
     if suffix == ".pdf":
         title, pages, blocks, warnings = extract_pdf(path, max_pages)
@@ -447,11 +447,24 @@ def extract_document(path: Path, max_pages: int = 400) -> Document:
     return Document(doc_id_for(path), str(path), digest, title, pages, tuple(blocks), tuple(warnings))
 
 
+def ocr_pdf(path: Path, target: Path) -> Path:
+    """Add a text layer to the pages that lack one, with ocrmypdf when it is installed."""
+    import shutil
+    import subprocess
+
+    if shutil.which("ocrmypdf") is None:
+        raise NoTextLayerError(path, "pages have no text layer and ocrmypdf is not installed", "install it (apt-get install ocrmypdf) or OCR the file yourself")
+    result = subprocess.run(["ocrmypdf", "--skip-text", "--quiet", str(path), str(target)], capture_output=True, text=True)
+    if result.returncode != 0 or not target.is_file():
+        raise NoTextLayerError(path, f"ocrmypdf failed ({result.stderr.strip()[:200] or result.returncode})", "OCR the file yourself")
+    return target
+
+
 def find_documents(folder: Path) -> tuple[list[Path], list[Path]]:
     """Supported files under folder (recursively, sorted) and the other files that were skipped."""
     documents, skipped = [], []
     for path in sorted(p for p in folder.rglob("*") if p.is_file()):
-        if path.name.startswith(".") or path.name == "metadata.csv":
+        if any(part.startswith(".") for part in path.relative_to(folder).parts) or path.name == "metadata.csv":
             continue
         (documents if path.suffix.lower() in SUPPORTED_SUFFIXES else skipped).append(path)
     return documents, skipped

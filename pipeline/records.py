@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+# Who published a document and when: from metadata.csv or guessed; carried into every report.
+METADATA_COLUMNS = ("council", "council_type", "region", "year")
+
 # Block kinds: heading, paragraph, list_item, table_row, toc, header, footer. Only these are evidence:
 EVIDENCE_KINDS = frozenset({"heading", "paragraph", "list_item", "table_row"})
 
@@ -95,3 +98,9 @@ class DocumentResult:
     evidence: tuple[Evidence, ...] = ()
     verdicts: tuple[ThemeVerdict, ...] = ()
     seconds: float = 0.0
+    council: str = ""
+    council_type: str = ""
+    region: str = ""
+    year: str = ""
+    welsh_blocks: int = 0
+    other_language_blocks: int = 0

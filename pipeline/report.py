@@ -15,12 +15,13 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from pipeline.aggregate import item_verdict
-from pipeline.records import DocumentResult
+from pipeline.records import METADATA_COLUMNS, DocumentResult
 from pipeline.taxonomy import Framework, Taxonomy
 
-DOCUMENT_COLUMNS = ("doc_id", "file", "sha256", "title", "pages", "words", "status", "message")
+DOCUMENT_COLUMNS = ("doc_id", "file", "sha256", "title", "pages", "words", "status", "message", *METADATA_COLUMNS,
+                    "welsh_blocks", "other_language_blocks")
 GAP_COLUMNS = ("doc_id", "framework", "item_id", "item", "themes", "status", "score", "evidence_count",
-               "best_evidence", "best_page", "question")
+               "best_evidence", "best_page", "question", *METADATA_COLUMNS)
 EVIDENCE_COLUMNS = ("doc_id", "page", "sentence_no", "theme", "source", "score", "matched_terms", "sentence")
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -53,7 +54,12 @@ def csv_text(columns: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
 
 
 def document_rows(results: Sequence[DocumentResult]) -> list[tuple]:
-    return [(r.doc_id, r.file, r.sha256, r.title, r.pages, r.words, r.status, r.message) for r in results]
+    return [(r.doc_id, r.file, r.sha256, r.title, r.pages, r.words, r.status, r.message, *_metadata(r),
+             r.welsh_blocks, r.other_language_blocks) for r in results]
+
+
+def _metadata(result: DocumentResult) -> tuple[str, ...]:
+    return tuple(getattr(result, column) for column in METADATA_COLUMNS)
 
 
 def gap_rows(results: Sequence[DocumentResult], framework: Framework, taxonomy: Taxonomy) -> list[tuple]:
@@ -64,7 +70,8 @@ def gap_rows(results: Sequence[DocumentResult], framework: Framework, taxonomy: 
             verdict = item_verdict(item, verdicts)
             question = " ".join(taxonomy.theme(t).question for t in item.themes) if verdict.status != "covered" else ""
             rows.append((result.doc_id, framework.id, item.id, item.title, ";".join(item.themes), verdict.status,
-                         f"{verdict.score:.3f}", verdict.evidence_count, verdict.best_evidence, verdict.best_page, question))
+                         f"{verdict.score:.3f}", verdict.evidence_count, verdict.best_evidence, verdict.best_page, question,
+                         *_metadata(result)))
     return rows
 
 
@@ -78,7 +85,7 @@ def coverage_rows(results: Sequence[DocumentResult], taxonomy: Taxonomy) -> list
     rows = []
     for result in results:
         status = {v.theme: v.status for v in result.verdicts}
-        rows.append((result.doc_id, *(status.get(theme, "not_assessable") for theme in taxonomy.ids)))
+        rows.append((result.doc_id, *(status.get(theme, "not_assessable") for theme in taxonomy.ids), *_metadata(result)))
     return rows
 
 
@@ -87,7 +94,7 @@ def write_reports(out: Path, results: Sequence[DocumentResult], framework: Frame
     files = {
         "documents.csv": csv_text(DOCUMENT_COLUMNS, document_rows(results)),
         "gap_report.csv": csv_text(GAP_COLUMNS, gap_rows(results, framework, taxonomy)),
-        "coverage_matrix.csv": csv_text(("doc_id", *taxonomy.ids), coverage_rows(results, taxonomy)),
+        "coverage_matrix.csv": csv_text(("doc_id", *taxonomy.ids, *METADATA_COLUMNS), coverage_rows(results, taxonomy)),
         "evidence.csv": csv_text(EVIDENCE_COLUMNS, evidence_rows(results)),
         "run.json": json.dumps(run_info, indent=2, sort_keys=True) + "\n",
     }

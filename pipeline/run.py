@@ -6,6 +6,7 @@ import dataclasses
 import hashlib
 import json
 import logging
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -16,10 +17,13 @@ from pipeline.aggregate import theme_verdicts, unassessable_verdicts
 from pipeline.classify import ThemeClassifier, library_versions, load_model
 from pipeline.config import Settings, as_dict
 from pipeline.ensemble import combine
-from pipeline.errors import DocumentError, InputError
-from pipeline.extract import EXTRACTOR_VERSION, doc_id_for, extract_document, find_documents, sha256_of
+from pipeline.cache import DocumentCache
+from pipeline.errors import DocumentError, InputError, NoTextLayerError
+from pipeline.extract import EXTRACTOR_VERSION, doc_id_for, extract_document, find_documents, ocr_pdf, sha256_of
+from pipeline.language import tag_languages
 from pipeline.lexicon import LexiconTagger
-from pipeline.records import DocumentResult, Evidence
+from pipeline.metadata import guess_metadata, metadata_for, read_metadata
+from pipeline.records import METADATA_COLUMNS, Document, DocumentResult, Evidence
 from pipeline.report import write_atomic, write_reports
 from pipeline.segment import Segmenter, lemmatise, segment
 from pipeline.taxonomy import Framework, Taxonomy, load_framework
@@ -50,6 +54,7 @@ class Analyser:
     lexicon: LexiconTagger
     classifier: ThemeClassifier | None
     notes: list[str]
+    cache: DocumentCache
 
     @classmethod
     def load(cls, settings: Settings) -> Analyser:
@@ -63,11 +68,36 @@ class Analyser:
                 classifier = load_model(model_dir, tools.taxonomy.ids)
             else:
                 notes.append(f"no trained model in {model_dir}: themes found by the lexicon only (run `make train`)")
-        return cls(settings, tools.taxonomy, framework, tools.segmenter, tools.lexicon, classifier, notes)
+        cache = DocumentCache(Path(settings.cache_dir) if settings.cache_dir else None)
+        return cls(settings, tools.taxonomy, framework, tools.segmenter, tools.lexicon, classifier, notes, cache)
 
-    def analyse_document(self, path: Path) -> DocumentResult:
+    def read_document(self, path: Path, digest: str) -> Document:
+        """Extract (or fetch from the cache), OCR if asked and needed, and tag block languages."""
+        key = f"{digest}-x{EXTRACTOR_VERSION}-p{self.settings.max_pages}" + ("-ocr" if self.settings.ocr else "")
+        cached = self.cache.get(key)
+        if cached is not None:
+            return replace(cached, doc_id=doc_id_for(path), path=str(path))
+        try:
+            document = extract_document(path, self.settings.max_pages, digest)
+            needs_ocr = any("no text layer" in warning for warning in document.warnings)
+        except NoTextLayerError:
+            if not self.settings.ocr:
+                raise
+            needs_ocr = True
+        if self.settings.ocr and needs_ocr:
+            with tempfile.TemporaryDirectory() as folder:
+                ocred = ocr_pdf(path, Path(folder) / path.name)
+                document = replace(extract_document(ocred, self.settings.max_pages, digest), doc_id=doc_id_for(path), path=str(path))
+            document = replace(document, warnings=(*document.warnings, "text layer added by OCR (ocrmypdf): check quotes against the page"))
+        document = tag_languages(document)
+        self.cache.put(key, document)
+        return document
+
+    def analyse_document(self, path: Path, metadata: dict[str, str]) -> DocumentResult:
         started = time.perf_counter()
-        document = extract_document(path, self.settings.max_pages)
+        digest = sha256_of(path)
+        document = self.read_document(path, digest)
+        guessed = {**guess_metadata(document, path), **metadata}
         sentences = segment(document, self.segmenter)
         probabilities = self.classifier.probabilities([s.lemma_text for s in sentences]) if self.classifier else None
         thresholds = self.classifier.thresholds if self.classifier else {t: 1.0 for t in self.taxonomy.ids}
@@ -79,22 +109,28 @@ class Analyser:
                 evidence.append(Evidence(document.doc_id, sentence.page, sentence.sentence_no, finding.theme,
                                          finding.source, finding.score, finding.matched_terms, sentence.text))
         reliable = self.classifier.reliable if self.classifier else None
-        words = sum(len(b.text.split()) for b in document.blocks if b.kind not in ("header", "footer"))
+        content = [b for b in document.blocks if b.kind not in ("header", "footer")]
+        words = sum(len(b.text.split()) for b in content)
         return DocumentResult(
-            doc_id=document.doc_id, file=path.name, sha256=document.sha256, title=document.title, pages=document.pages,
+            doc_id=document.doc_id, file=path.name, sha256=document.sha256, title=guessed.get("title") or document.title,
+            pages=document.pages,
             words=words, status="warning" if document.warnings else "ok", message="; ".join(document.warnings),
             evidence=tuple(evidence),
             verdicts=tuple(theme_verdicts(document.doc_id, evidence, self.taxonomy.ids, reliable, self.settings)),
             seconds=time.perf_counter() - started,
+            **{column: guessed.get(column, "") for column in METADATA_COLUMNS},
+            welsh_blocks=sum(b.language == "cy" for b in content),
+            other_language_blocks=sum(b.language not in ("en", "cy") for b in content),
         )
 
-    def failed_result(self, path: Path, error: DocumentError) -> DocumentResult:
+    def failed_result(self, path: Path, error: DocumentError, metadata: dict[str, str]) -> DocumentResult:
         try:
             digest = sha256_of(path)
         except OSError:
             digest = ""
-        return DocumentResult(doc_id_for(path), path.name, digest, "", 0, 0, "failed", str(error),
-                              verdicts=tuple(unassessable_verdicts(doc_id_for(path), self.taxonomy.ids)))
+        return DocumentResult(doc_id_for(path), path.name, digest, metadata.get("title", ""), 0, 0, "failed", str(error),
+                              verdicts=tuple(unassessable_verdicts(doc_id_for(path), self.taxonomy.ids)),
+                              **{column: metadata.get(column, "") for column in METADATA_COLUMNS})
 
 
 def _unique_ids(results: list[DocumentResult]) -> list[DocumentResult]:
@@ -121,13 +157,15 @@ def analyse(folder: Path, out: Path, settings: Settings, progress: Callable[[str
     paths, skipped = find_documents(folder)
     if not paths:
         raise InputError(f"{folder}: no documents found (looked for .pdf, .docx, .html, .htm, .txt, .md)")
+    overrides = read_metadata(folder)
     analyser = Analyser.load(settings)
     results: list[DocumentResult] = []
     for path in paths:
+        metadata = metadata_for(path, folder, overrides)
         try:
-            result = analyser.analyse_document(path)
+            result = analyser.analyse_document(path, metadata)
         except DocumentError as error:
-            result = analyser.failed_result(path, error)
+            result = analyser.failed_result(path, error, metadata)
         results.append(result)
         if progress:
             progress(f"{result.status:7} {path.relative_to(folder)} ({result.pages} pages, {result.seconds:.1f}s)"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import os
 import re
 import subprocess
 import sys
@@ -13,6 +14,7 @@ from click.testing import CliRunner
 
 from conftest import ROOT, make_pdf
 from pipeline.cli import cli
+from pipeline.records import METADATA_COLUMNS
 from pipeline.report import DOCUMENT_COLUMNS, EVIDENCE_COLUMNS, GAP_COLUMNS
 from pipeline.taxonomy import THEME_IDS
 
@@ -61,7 +63,7 @@ def test_lexicon_agrees_with_sample_truth(lexicon_run):
 
 def test_reports_have_the_documented_columns(lexicon_run):
     for name, columns in (("documents.csv", DOCUMENT_COLUMNS), ("gap_report.csv", GAP_COLUMNS),
-                          ("evidence.csv", EVIDENCE_COLUMNS), ("coverage_matrix.csv", ("doc_id", *THEME_IDS))):
+                          ("evidence.csv", EVIDENCE_COLUMNS), ("coverage_matrix.csv", ("doc_id", *THEME_IDS, *METADATA_COLUMNS))):
         text = (lexicon_run / name).read_bytes().decode("utf-8")
         assert text.startswith("\ufeff" + ",".join(columns) + "\r\n"), name
     gaps = read(lexicon_run / "gap_report.csv")
@@ -142,3 +144,49 @@ def test_extract_command_writes_jsonl(tmp_path):
     assert len(files) == 8
     first = (tmp_path / files[0]).read_text().splitlines()[0]
     assert '"kind"' in first and '"page"' in first
+
+
+def test_metadata_csv_flows_into_reports_and_cache_is_reused(tmp_path):
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    make_pdf(folder / "plan.pdf", "# Connectivity\nWe will bring gigabit broadband and 5G to every village.\n")
+    (folder / "metadata.csv").write_text("file,council,council_type,region,year,title\nplan.pdf,Aber Council,unitary,Wales,2022,Aber Digital Plan\n")
+    config = tmp_path / "settings.toml"
+    config.write_text(f'cache_dir = "{tmp_path / "cache"}"\n')
+    result = run("--config", str(config), "analyse", str(folder), "--out", str(tmp_path / "out"), "--lexicon-only")
+    assert result.returncode == 0, result.stderr
+    document = read(tmp_path / "out/documents.csv")[0]
+    assert (document["title"], document["council"], document["region"], document["year"]) == ("Aber Digital Plan", "Aber Council", "Wales", "2022")
+    assert {row["council"] for row in read(tmp_path / "out/gap_report.csv")} == {"Aber Council"}
+    assert read(tmp_path / "out/coverage_matrix.csv")[0]["council_type"] == "unitary"
+    cached = list((tmp_path / "cache").rglob("*.json"))
+    assert len(cached) == 1
+    cached[0].write_text(cached[0].read_text().replace("gigabit broadband", "gigabit CACHED broadband"))
+    run("--config", str(config), "analyse", str(folder), "--out", str(tmp_path / "again"), "--lexicon-only")
+    assert "CACHED" in (tmp_path / "again/evidence.csv").read_text(encoding="utf-8-sig")  # the cache was used
+    run("--config", str(config), "analyse", str(folder), "--out", str(tmp_path / "fresh"), "--lexicon-only", "--no-cache")
+    assert "CACHED" not in (tmp_path / "fresh/evidence.csv").read_text(encoding="utf-8-sig")
+
+
+def test_ocr_adds_a_text_layer_when_asked(tmp_path):
+    from pipeline.pdfwrite import write_image_only_pdf
+
+    folder, tools = tmp_path / "docs", tmp_path / "bin"
+    folder.mkdir()
+    tools.mkdir()
+    write_image_only_pdf(folder / "scanned.pdf")
+    text_pdf = make_pdf(tmp_path / "ocred.pdf", "# Cyber\nWe hold Cyber Essentials Plus and test our backups.\n")
+    out = tmp_path / "out"
+    result = run("analyse", str(folder), "--out", str(out), "--lexicon-only", "--no-cache")
+    assert result.returncode == 5 and "ocrmypdf" in read(out / "documents.csv")[0]["message"]
+    # A stand-in for ocrmypdf on PATH: writes the text PDF where the real one would write its output.
+    fake = tools / "ocrmypdf"
+    fake.write_text(f'#!/bin/sh\ncp "{text_pdf}" "$4"\n')
+    fake.chmod(0o755)
+    env = {**os.environ, "PATH": f"{tools}{os.pathsep}{os.environ['PATH']}"}
+    result = subprocess.run([sys.executable, "-m", "pipeline", "analyse", str(folder), "--out", str(out), "--lexicon-only",
+                             "--no-cache", "--ocr"], capture_output=True, text=True, cwd=ROOT, env=env)
+    assert result.returncode == 0, result.stderr
+    document = read(out / "documents.csv")[0]
+    assert document["status"] == "warning" and "OCR" in document["message"]
+    assert any(row["theme"] == "cyber_security_resilience" for row in read(out / "evidence.csv"))
