@@ -1,8 +1,9 @@
 """Evidence sentences -> a verdict per document x theme and per framework item (no ML here).
 
 Status rules (thresholds in Settings):
-- covered: at least `covered_min_evidence` distinct evidence sentences;
-- thin: at least one, fewer than that;
+- covered: at least `covered_min_evidence` distinct evidence sentences, at least one of them a
+  commitment or a target;
+- thin: some evidence, but fewer sentences than that, or mentions only;
 - missing: none;
 - not_assessable: none, and the classifier is unreliable for the theme (see MODEL_CARD.md),
   or the document could not be read.
@@ -14,18 +15,39 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from pipeline.config import Settings
 from pipeline.records import Evidence, ThemeVerdict
 from pipeline.taxonomy import FrameworkItem
 
 STATUS_ORDER = {"covered": 3, "thin": 2, "missing": 1, "not_assessable": 0}
+DEPTH_ORDER = {"": 0, "mention": 1, "commitment": 2, "target": 3}
+TOP_EVIDENCE = 3
 
 
-def _best(evidence: Sequence[Evidence]) -> Evidence | None:
-    """The highest-scoring sentence; the earliest one among equals."""
-    return min(evidence, key=lambda e: (-e.score, e.sentence_no), default=None)
+def strongest(evidence: Iterable[Evidence], n: int = TOP_EVIDENCE) -> tuple[Evidence, ...]:
+    """The n strongest distinct sentences: deepest first, then highest score, then earliest."""
+    ranked = sorted(evidence, key=lambda e: (-DEPTH_ORDER[e.depth], -e.score, e.sentence_no))
+    seen: set[int] = set()
+    top = []
+    for item in ranked:
+        if item.sentence_no not in seen:
+            seen.add(item.sentence_no)
+            top.append(item)
+    return tuple(top[:n])
+
+
+def _verdict(doc_id: str, theme: str, status: str, found: Sequence[Evidence]) -> ThemeVerdict:
+    by_sentence = {e.sentence_no: e for e in found}
+    depths = [e.depth for e in by_sentence.values()]
+    top = strongest(found)
+    return ThemeVerdict(
+        doc_id, theme, status, round(1.0 - math.prod(1.0 - e.score for e in found), 3), len(by_sentence),
+        top[0].sentence if top else "", top[0].page if top else None,
+        depth=max(depths, key=DEPTH_ORDER.__getitem__, default=""),
+        mentions=depths.count("mention"), commitments=depths.count("commitment"), targets=depths.count("target"), top=top,
+    )
 
 
 def theme_verdicts(
@@ -38,7 +60,8 @@ def theme_verdicts(
     for theme in theme_ids:
         found = by_theme.get(theme, [])
         count = len({e.sentence_no for e in found})
-        if count >= settings.covered_min_evidence:
+        committed = any(e.depth != "mention" for e in found)
+        if count >= settings.covered_min_evidence and committed:
             status = "covered"
         elif count:
             status = "thin"
@@ -46,10 +69,7 @@ def theme_verdicts(
             status = "not_assessable"
         else:
             status = "missing"
-        score = 1.0 - math.prod(1.0 - e.score for e in found)
-        best = _best(found)
-        verdicts.append(ThemeVerdict(doc_id, theme, status, round(score, 3), count,
-                                     best.sentence if best else "", best.page if best else None))
+        verdicts.append(_verdict(doc_id, theme, status, found))
     return verdicts
 
 
@@ -72,7 +92,11 @@ def item_verdict(item: FrameworkItem, verdicts: Mapping[str, ThemeVerdict]) -> T
     else:
         status = "thin"
     scores = [p.score for p in parts]
-    score = max(scores) if item.rule == "any" else sum(scores) / len(scores)
-    best = max(parts, key=lambda p: (p.score, p.evidence_count))
-    return ThemeVerdict(parts[0].doc_id, item.id, status, round(score, 3), sum(p.evidence_count for p in parts),
-                        best.best_evidence, best.best_page)
+    top = strongest(e for p in parts for e in p.top)
+    return ThemeVerdict(
+        parts[0].doc_id, item.id, status, round(max(scores) if item.rule == "any" else sum(scores) / len(scores), 3),
+        sum(p.evidence_count for p in parts), top[0].sentence if top else "", top[0].page if top else None,
+        depth=max((p.depth for p in parts), key=DEPTH_ORDER.__getitem__),
+        mentions=sum(p.mentions for p in parts), commitments=sum(p.commitments for p in parts),
+        targets=sum(p.targets for p in parts), top=top,
+    )

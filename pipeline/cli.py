@@ -36,18 +36,19 @@ def _settings(ctx: click.Context, **overrides: object) -> Settings:
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("outputs/latest"), show_default=True,
               help="Folder for the reports.")
 @click.option("--framework", help="Packaged framework id or a framework TOML file [default: techuk-council-of-the-future].")
+@click.option("--all-frameworks", is_flag=True, help="Also report against every other packaged framework.")
 @click.option("--model", "model_dir", type=click.Path(path_type=Path), help="Trained model folder [default: models/theme-classifier].")
 @click.option("--lexicon-only", is_flag=True, help="Do not use the trained classifier.")
 @click.option("--no-cache", is_flag=True, help="Extract every document again, ignoring the cache.")
 @click.option("--ocr", is_flag=True, help="OCR pages without a text layer with ocrmypdf (when installed).")
 @click.option("-q", "--quiet", is_flag=True, help="Print only the summary line.")
 @click.pass_context
-def analyse(ctx: click.Context, folder: Path, out: Path, framework: str | None, model_dir: Path | None,
+def analyse(ctx: click.Context, folder: Path, out: Path, framework: str | None, all_frameworks: bool, model_dir: Path | None,
             lexicon_only: bool, no_cache: bool, ocr: bool, quiet: bool) -> None:
     """Tag guide themes in every document under FOLDER and write gap reports to --out."""
     from pipeline import run
 
-    settings = _settings(ctx, framework=framework, model_dir=str(model_dir) if model_dir else None,
+    settings = _settings(ctx, framework=framework, all_frameworks=True if all_frameworks else None, model_dir=str(model_dir) if model_dir else None,
                          use_classifier=False if lexicon_only else None, cache_dir="" if no_cache else None,
                          ocr=True if ocr else None)
     summary = run.analyse(folder, out, settings, progress=None if quiet else lambda line: click.echo(line, err=True))

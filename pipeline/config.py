@@ -20,6 +20,8 @@ class Settings:
     spacy_model: str = ""
     # Which recommendations to report against: a packaged framework id or a path to a TOML file.
     framework: str = "techuk-council-of-the-future"
+    # Also write gap_report-<id>.csv and summary-<id>.csv for every other packaged framework.
+    all_frameworks: bool = False
     # A taxonomy TOML replacing the packaged one ("" = packaged).
     taxonomy: str = ""
     # The trained theme classifier; "" or a missing folder means lexicon only (with a warning).

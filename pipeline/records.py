@@ -70,17 +70,23 @@ class Evidence:
     score: float
     matched_terms: tuple[str, ...]
     sentence: str
+    depth: str = "mention"  # mention | commitment | target
 
 
 @dataclass(frozen=True)
 class ThemeVerdict:
     doc_id: str
-    theme: str
+    theme: str  # a theme id, or a framework item id
     status: str  # covered | thin | missing | not_assessable
     score: float
     evidence_count: int
     best_evidence: str = ""
     best_page: int | None = None
+    depth: str = ""  # the strongest depth among the evidence ("" without evidence)
+    mentions: int = 0
+    commitments: int = 0
+    targets: int = 0
+    top: tuple[Evidence, ...] = ()  # up to three strongest evidence sentences
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from pipeline import __version__
 from pipeline.aggregate import theme_verdicts, unassessable_verdicts
 from pipeline.classify import ThemeClassifier, library_versions, load_model
 from pipeline.config import Settings, as_dict
+from pipeline.depth import DepthTagger
 from pipeline.ensemble import combine
 from pipeline.cache import DocumentCache
 from pipeline.errors import DocumentError, InputError, NoTextLayerError
@@ -26,7 +27,7 @@ from pipeline.metadata import guess_metadata, metadata_for, read_metadata
 from pipeline.records import METADATA_COLUMNS, Document, DocumentResult, Evidence
 from pipeline.report import write_atomic, write_reports
 from pipeline.segment import Segmenter, lemmatise, segment
-from pipeline.taxonomy import Framework, Taxonomy, load_framework
+from pipeline.taxonomy import Framework, Taxonomy, load_framework, packaged_frameworks
 from pipeline.tools import load_tools
 
 log = logging.getLogger(__name__)
@@ -49,17 +50,20 @@ class Analyser:
 
     settings: Settings
     taxonomy: Taxonomy
-    framework: Framework
+    frameworks: tuple[Framework, ...]  # the chosen one first
     segmenter: Segmenter
     lexicon: LexiconTagger
     classifier: ThemeClassifier | None
     notes: list[str]
     cache: DocumentCache
+    depth: DepthTagger
 
     @classmethod
     def load(cls, settings: Settings) -> Analyser:
         tools = load_tools(settings)
-        framework = load_framework(settings.framework, tools.taxonomy)
+        frameworks = [load_framework(settings.framework, tools.taxonomy)]
+        if settings.all_frameworks:
+            frameworks += [load_framework(name, tools.taxonomy) for name in packaged_frameworks() if name != frameworks[0].id]
         notes: list[str] = []
         classifier = None
         if settings.use_classifier and settings.model_dir:
@@ -69,7 +73,8 @@ class Analyser:
             else:
                 notes.append(f"no trained model in {model_dir}: themes found by the lexicon only (run `make train`)")
         cache = DocumentCache(Path(settings.cache_dir) if settings.cache_dir else None)
-        return cls(settings, tools.taxonomy, framework, tools.segmenter, tools.lexicon, classifier, notes, cache)
+        return cls(settings, tools.taxonomy, tuple(frameworks), tools.segmenter, tools.lexicon, classifier, notes, cache,
+                   DepthTagger(tools.segmenter.nlp.vocab))
 
     def read_document(self, path: Path, digest: str) -> Document:
         """Extract (or fetch from the cache), OCR if asked and needed, and tag block languages."""
@@ -104,10 +109,16 @@ class Analyser:
         evidence = []
         for index, sentence in enumerate(sentences):
             row = dict(zip(self.taxonomy.ids, probabilities[index])) if probabilities is not None else None
-            for finding in combine(self.lexicon.tag(sentence), row, thresholds, self.settings.lexicon_confidence,
-                                   self.settings.classifier_veto):
-                evidence.append(Evidence(document.doc_id, sentence.page, sentence.sentence_no, finding.theme,
-                                         finding.source, finding.score, finding.matched_terms, sentence.text))
+            findings = combine(self.lexicon.tag(sentence), row, thresholds, self.settings.lexicon_confidence,
+                               self.settings.classifier_veto)
+            if not findings:
+                continue
+            depth = self.depth.depth(sentence.tokens, sentence.lemmas, sentence.block_kind)
+            evidence.extend(
+                Evidence(document.doc_id, sentence.page, sentence.sentence_no, finding.theme, finding.source,
+                         finding.score, finding.matched_terms, sentence.text, depth)
+                for finding in findings
+            )
         reliable = self.classifier.reliable if self.classifier else None
         content = [b for b in document.blocks if b.kind not in ("header", "footer")]
         words = sum(len(b.text.split()) for b in content)
@@ -177,7 +188,7 @@ def analyse(folder: Path, out: Path, settings: Settings, progress: Callable[[str
         "councilscan": __version__,
         "versions": library_versions(),
         "settings": as_dict(settings),
-        "framework": analyser.framework.id,
+        "frameworks": [framework.id for framework in analyser.frameworks],
         "taxonomy_sha256": analyser.taxonomy.sha256,
         "model_id": model_id,
         "spacy_pipeline": analyser.segmenter.name,
@@ -189,7 +200,7 @@ def analyse(folder: Path, out: Path, settings: Settings, progress: Callable[[str
                     "documents": {r.doc_id: round(r.seconds, 2) for r in results}},
         "input_set_sha256": hashlib.sha256("".join(r.sha256 for r in results).encode()).hexdigest(),
     }
-    write_reports(out, results, analyser.framework, analyser.taxonomy, run_info)
+    write_reports(out, results, analyser.frameworks, analyser.taxonomy, run_info)
     for note in analyser.notes:
         log.warning(note)
     return Summary(out, len(results), sum(r.status == "failed" for r in results),

@@ -8,8 +8,8 @@ from pipeline.taxonomy import FrameworkItem
 THEMES = ("digital_inclusion", "smart_places", "data_insight")
 
 
-def evidence(theme: str, sentence_no: int, score: float = 0.8, page: int = 1) -> Evidence:
-    return Evidence("doc", page, sentence_no, theme, "lexicon", score, (), f"sentence {sentence_no}")
+def evidence(theme: str, sentence_no: int, score: float = 0.8, page: int = 1, depth: str = "commitment") -> Evidence:
+    return Evidence("doc", page, sentence_no, theme, "lexicon", score, (), f"sentence {sentence_no}", depth)
 
 
 def test_status_thresholds_and_best_evidence():
@@ -22,6 +22,17 @@ def test_status_thresholds_and_best_evidence():
     assert verdicts["smart_places"].status == "thin"
     assert verdicts["smart_places"].score == 0.6
     assert verdicts["data_insight"].status == "missing"
+
+
+def test_covered_needs_a_commitment_and_counts_depths():
+    mentions = [evidence("smart_places", n, depth="mention") for n in range(5)]
+    verdict = theme_verdicts("doc", mentions, THEMES, None, Settings())[1]
+    assert (verdict.status, verdict.depth, verdict.mentions) == ("thin", "mention", 5)
+    deeper = mentions + [evidence("smart_places", 7, score=0.5, depth="target", page=4)]
+    verdict = theme_verdicts("doc", deeper, THEMES, None, Settings())[1]
+    assert (verdict.status, verdict.depth, verdict.targets) == ("covered", "target", 1)
+    assert (verdict.best_evidence, verdict.best_page) == ("sentence 7", 4)  # deepest first, whatever its score
+    assert [e.sentence_no for e in verdict.top] == [7, 0, 1]
 
 
 def test_unreliable_theme_without_evidence_is_not_assessable():

@@ -190,3 +190,20 @@ def test_ocr_adds_a_text_layer_when_asked(tmp_path):
     document = read(out / "documents.csv")[0]
     assert document["status"] == "warning" and "OCR" in document["message"]
     assert any(row["theme"] == "cyber_security_resilience" for row in read(out / "evidence.csv"))
+
+
+def test_formula_from_a_pdf_is_inert_and_all_frameworks_get_reports(tmp_path):
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    make_pdf(folder / "hostile.pdf", '# Connectivity\n=HYPERLINK("http://evil.example") We will roll out full fibre broadband by 2026.\n\n'
+             "@SUM(A1) We will roll out full fibre broadband to schools.\n")
+    out = tmp_path / "out"
+    result = run("analyse", str(folder), "--out", str(out), "--lexicon-only", "--all-frameworks", "--no-cache")
+    assert result.returncode == 0, result.stderr
+    sentences = [row["sentence"] for row in read(out / "evidence.csv")]
+    assert any(s.startswith("'=HYPERLINK") for s in sentences) and any(s.startswith("'@SUM") for s in sentences)
+    assert not any(s.startswith(("=", "@")) for s in sentences)
+    assert {row["framework"] for row in read(out / "gap_report-local-digital-declaration.csv")} == {"local-digital-declaration"}
+    assert (out / "summary.csv").is_file() and (out / "summary-local-digital-declaration.csv").is_file()
+    connectivity = next(row for row in read(out / "gap_report.csv") if row["item_id"] == "connectivity")
+    assert (connectivity["status"], connectivity["depth"], connectivity["targets"]) == ("thin", "target", "1")

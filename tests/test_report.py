@@ -34,3 +34,26 @@ def test_csv_round_trips_except_formula_prefix(rows):
 def test_atomic_write_leaves_no_temporary_file(tmp_path):
     write_atomic(tmp_path / "out" / "r.csv", "x")
     assert [p.name for p in (tmp_path / "out").iterdir()] == ["r.csv"]
+
+
+def test_summary_counts_statuses_leaders_and_metadata_breakdowns(taxonomy):
+    from pipeline.records import DocumentResult, ThemeVerdict
+    from pipeline.report import summary_rows
+    from pipeline.taxonomy import load_framework
+
+    framework = load_framework("local-digital-declaration", taxonomy)
+
+    def result(doc_id: str, council_type: str, status: str, depth: str) -> DocumentResult:
+        verdicts = tuple(ThemeVerdict(doc_id, t, status if t == "user_centred_services" else "missing", 0.5, 1, depth=depth)
+                         for t in taxonomy.ids)
+        return DocumentResult(doc_id, f"{doc_id}.pdf", "", "", 1, 1, "ok", "", verdicts=verdicts, council_type=council_type)
+
+    results = [result("a", "county", "covered", "commitment"), result("b", "county", "covered", "target"),
+               result("c", "district", "thin", "mention"), result("d", "", "missing", "")]
+    rows = {(r[1], r[2], r[4], r[5]): r for r in summary_rows(results, framework, taxonomy)}
+    overall = rows[("item", "ldd-1-redesign-services", "all", "")]
+    assert overall[6:] == (4, 2, 1, 1, 0, "0.500", "b;a;c")
+    assert rows[("item", "ldd-1-redesign-services", "council_type", "county")][6:8] == (2, 2)
+    assert rows[("item", "ldd-1-redesign-services", "council_type", "(unknown)")][9] == 1
+    assert rows[("theme", "smart_places", "all", "")][9] == 4
+    assert not any(r[4] == "region" for r in rows.values())  # no region metadata, no region breakdown
