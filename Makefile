@@ -10,7 +10,7 @@ LABELS := $(wildcard corpus/labels/*/*.csv corpus/labels/*/*.jsonl)
 TRAIN_CODE := pipeline/train.py pipeline/classify.py pipeline/labels.py pipeline/lexicon.py pipeline/ensemble.py pipeline/segment.py
 
 .DEFAULT_GOAL := help
-.PHONY: help install analyse test train evaluate samples clean
+.PHONY: help install analyse test train evaluate samples bench-extract clean
 
 help: ## Show this list
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -25,7 +25,7 @@ install: $(STAMP) ## Create .venv and install councilscan with its dependencies
 
 analyse: $(STAMP) ## Analyse DOCS (default: the sample corpus) and write reports to OUT
 	$(BIN)/councilscan analyse $(DOCS) --out $(OUT)
-	@echo "Reports: $(OUT)/gap_report.csv, coverage_matrix.csv, evidence.csv, documents.csv, run.json"
+	@echo "Reports in $(OUT)/: report.html (open it in a browser), gap_report.csv, summary.csv, coverage_matrix.csv, evidence.csv, documents.csv, heatmap.png, run.json"
 
 test: $(STAMP) ## Run the test suite
 	$(BIN)/python -m pytest -q
@@ -40,6 +40,9 @@ evaluate: $(STAMP) ## Score lexicon, classifier and ensemble on the held-out tes
 
 samples: $(STAMP) ## Rebuild the sample PDFs and truth file from corpus/sample-sources
 	$(BIN)/councilscan samples
+
+bench-extract: $(STAMP) ## Print extraction quality (vs ground truth), speed and peak memory
+	$(BIN)/python tests/benchmarks/bench_extract.py
 
 clean: ## Delete outputs (reports and caches)
 	rm -rf outputs/* && touch outputs/.gitkeep

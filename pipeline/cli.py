@@ -27,6 +27,35 @@ def cli(ctx: click.Context, config: Path | None, verbose: bool) -> None:
     ctx.obj = load_settings(config)
 
 
+class ProgressBar:
+    """Documents done, pages/s, failures and ETA on stderr; silent when stderr is not a terminal."""
+
+    def __init__(self, disable: bool) -> None:
+        self.disable = disable
+        self.pages = self.failed = 0
+        self.bar = None
+
+    def __enter__(self) -> ProgressBar:
+        return self
+
+    def update(self, result, done: int, total: int) -> None:  # noqa: ANN001 (a DocumentResult)
+        if self.disable:
+            return
+        if self.bar is None:
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=total, unit="doc", file=sys.stderr, dynamic_ncols=True)
+        self.pages += result.pages
+        self.failed += result.status == "failed"
+        rate = self.pages / max(self.bar.format_dict["elapsed"], 1e-9)
+        self.bar.set_postfix_str(f"{rate:.1f} pages/s, {self.failed} failed", refresh=False)
+        self.bar.update(done - self.bar.n)
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
 def _settings(ctx: click.Context, **overrides: object) -> Settings:
     return with_overrides(ctx.obj, overrides)
 
@@ -41,19 +70,23 @@ def _settings(ctx: click.Context, **overrides: object) -> Settings:
 @click.option("--lexicon-only", is_flag=True, help="Do not use the trained classifier.")
 @click.option("--no-cache", is_flag=True, help="Extract every document again, ignoring the cache.")
 @click.option("--ocr", is_flag=True, help="OCR pages without a text layer with ocrmypdf (when installed).")
-@click.option("-q", "--quiet", is_flag=True, help="Print only the summary line.")
+@click.option("--workers", type=click.IntRange(min=0), help="Worker processes [default: one per core].")
+@click.option("--scheduler", help="Run on an existing Dask cluster at this address (e.g. tcp://host:8786).")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar; only the summary line.")
 @click.pass_context
 def analyse(ctx: click.Context, folder: Path, out: Path, framework: str | None, all_frameworks: bool, model_dir: Path | None,
-            lexicon_only: bool, no_cache: bool, ocr: bool, quiet: bool) -> None:
+            lexicon_only: bool, no_cache: bool, ocr: bool, workers: int | None, scheduler: str | None, quiet: bool) -> None:
     """Tag guide themes in every document under FOLDER and write gap reports to --out."""
     from pipeline import run
 
-    settings = _settings(ctx, framework=framework, all_frameworks=True if all_frameworks else None, model_dir=str(model_dir) if model_dir else None,
-                         use_classifier=False if lexicon_only else None, cache_dir="" if no_cache else None,
-                         ocr=True if ocr else None)
-    summary = run.analyse(folder, out, settings, progress=None if quiet else lambda line: click.echo(line, err=True))
+    settings = _settings(ctx, framework=framework, all_frameworks=True if all_frameworks else None,
+                         model_dir=str(model_dir) if model_dir else None, use_classifier=False if lexicon_only else None,
+                         cache_dir="" if no_cache else None, ocr=True if ocr else None, workers=workers, scheduler=scheduler)
+    with ProgressBar(disable=quiet or not sys.stderr.isatty()) as progress:
+        summary = run.analyse(folder, out, settings, on_result=progress.update)
     click.echo(f"{summary.documents} documents ({summary.failed} failed, {summary.warnings} with warnings, "
-               f"{summary.skipped} other files skipped), model {summary.model_id}: reports in {out}/", err=True)
+               f"{summary.cached} from cache, {summary.skipped} other files skipped), model {summary.model_id}: "
+               f"reports in {out}/ ({summary.seconds:.1f} s)", err=True)
     if summary.failed == summary.documents:
         raise AllFailedError(f"every document failed; see {out}/documents.csv for why")
 

@@ -42,6 +42,13 @@ class Settings:
     cache_dir: str = "outputs/cache"
     # OCR pages without a text layer with ocrmypdf (when installed) instead of failing them.
     ocr: bool = False
+    # Batch: worker processes (0 = one per core); a document taking longer, or needing more memory
+    # than this beyond what a worker starts with, fails alone and the batch goes on.
+    workers: int = 0
+    document_timeout: float = 600.0
+    max_memory_mb: int = 4096
+    # The address of an existing Dask scheduler to run documents on instead ("" = this machine).
+    scheduler: str = ""
     # Training: themes whose cross-validated F1 is below this floor are marked unreliable and
     # reported as not_assessable rather than missing.
     reliability_f1_floor: float = 0.6

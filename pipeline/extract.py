@@ -8,12 +8,13 @@ ends are repaired.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import statistics
 import unicodedata
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -25,11 +26,12 @@ from pipeline.errors import (
     NoTextLayerError,
     UnsupportedFileError,
 )
+from pipeline.language import tag_languages
 from pipeline.markup import BULLET_RE, parse_source
 from pipeline.records import Block, Document
 
 SUPPORTED_SUFFIXES = (".pdf", ".docx", ".html", ".htm", ".txt", ".md")
-EXTRACTOR_VERSION = "1"
+EXTRACTOR_VERSION = "2"
 
 # Prefixes that keep their hyphen when a word is split at a line end ("co-\ndesign" -> "co-design");
 # any other split word is joined ("digi-\ntal" -> "digital").
@@ -40,6 +42,7 @@ HYPHEN_PREFIXES = frozenset(
 NUMBERED_RE = re.compile(r"^\s*(?:\d{1,2}|[a-z])[.)]\s+")
 CID_RE = re.compile(r"\(cid:\d+\)")
 TOC_LINE_RE = re.compile(r"(?:\.{3,}|\u2026{2,}|\s{2,})\s*\d{1,3}\s*$")
+DOT_LEADER_RE = re.compile(r"(?:\.{3,}|\u2026{2,})\s*\d{1,3}\s*$")
 PAGE_NUMBER_RE = re.compile(r"^(?:page\s*)?\d{1,4}(?:\s*(?:of|/)\s*\d{1,4})?$", re.IGNORECASE)
 QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"', "\u00a0": " "})
 
@@ -51,6 +54,21 @@ def normalise_text(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
 
+@functools.cache
+def _lemma_table() -> tuple[object, frozenset[str]]:
+    from spacy.lookups import load_lookups
+
+    table = load_lookups("en", ["lemma_lookup"]).get_table("lemma_lookup")
+    return table, frozenset(table.values())
+
+
+def is_english_word(word: str) -> bool:
+    """A known English word form (spacy-lookups-data's lemma table, whose keys are hashed):
+    "under-/standing" is one word, "co-/design" is not."""
+    table, lemmas = _lemma_table()
+    return word in table or word in lemmas  # type: ignore[operator]
+
+
 def join_lines(lines: list[str]) -> str:
     """Join wrapped lines into one paragraph, repairing words hyphenated at line ends."""
     out = ""
@@ -60,10 +78,9 @@ def join_lines(lines: list[str]) -> str:
             continue
         match = re.search(r"(\w+)-$", out)
         if match and line[:1].islower():
-            if match.group(1).lower() in HYPHEN_PREFIXES:
-                out += line
-            else:
-                out = out[:-1] + line
+            head, tail = match.group(1), re.match(r"\w*", line).group(0)  # type: ignore[union-attr]
+            keeps_hyphen = head.lower() in HYPHEN_PREFIXES and not is_english_word((head + tail).lower())
+            out = out + line if keeps_hyphen else out[:-1] + line
         else:
             out = f"{out} {line}" if out else line
     return out
@@ -146,8 +163,9 @@ def _blocks_from_lines(lines: list[_Line], running: set[str], body_size: float, 
                 blocks.append(Block(first.page, start_no + len(blocks), kind, text, bbox))
         current = []
 
-    toc_lines = sum(1 for ln in lines if TOC_LINE_RE.search(ln.text.strip()))
-    toc_page = toc_lines >= 4
+    # A contents page: three entries with dot leaders, or four ending in a spaced-out page number.
+    toc_page = sum(1 for ln in lines if DOT_LEADER_RE.search(ln.text.strip())) >= 3 or \
+        sum(1 for ln in lines if TOC_LINE_RE.search(ln.text.strip())) >= 4
     for line in lines:
         raw = line.text.strip()
         if _in_margin(line) and (_margin_key(line) in running or PAGE_NUMBER_RE.match(normalise_text(raw))):
@@ -265,12 +283,30 @@ def extract_pdf(path: Path, max_pages: int) -> tuple[str, int, list[Block], list
     for page_no in range(1, pages + 1):
         page_lines = [line for line in all_lines if line.page == page_no]
         blocks.extend(_blocks_from_lines(page_lines, running, body_size, len(blocks)))
+    blocks = _join_across_pages(blocks)
     if not title:
         first = [ln for ln in all_lines if ln.page == 1 and not _in_margin(ln)]
         if first:
             largest = max(ln.size for ln in first)
             title = normalise_text(" ".join(ln.text for ln in first if ln.size >= largest - 0.5))
     return title, pages, blocks, warnings
+
+
+def _join_across_pages(blocks: list[Block]) -> list[Block]:
+    """A paragraph cut by a page break ("telecommuni-" | "cations ...", or a sentence without its
+    full stop) continues as the first paragraph of the next page: join them on the first page."""
+    out = list(blocks)
+    dropped: set[int] = set()
+    content = [i for i, b in enumerate(blocks) if b.kind not in ("header", "footer")]
+    target = None  # index of the block that the current run of page-spanning parts is joined into
+    for here, there in zip(content, content[1:]):
+        target = target if here in dropped else here
+        first, second = out[target], blocks[there]
+        if (first.kind == second.kind == "paragraph" and second.page == blocks[here].page + 1
+                and not first.text.endswith((".", "!", "?", ":", ";", '"', "'", ")")) and second.text[:1].islower()):
+            out[target] = replace(first, text=join_lines([first.text, second.text]))
+            dropped.add(there)
+    return [replace(b, block_no=n) for n, b in enumerate(b for i, b in enumerate(out) if i not in dropped)]
 
 
 def _mark_table_rows(page, lines: list[_Line]) -> None:  # noqa: ANN001 (pdfplumber.Page)
@@ -444,7 +480,7 @@ def extract_document(path: Path, max_pages: int = 400, sha256: str | None = None
         pages = max((b.page for b in blocks), default=1)
     if not any(b.kind not in ("header", "footer") for b in blocks):
         raise EmptyDocumentError(path, "no text was found in the file", "check that it is the strategy itself, not a cover page")
-    return Document(doc_id_for(path), str(path), digest, title, pages, tuple(blocks), tuple(warnings))
+    return tag_languages(Document(doc_id_for(path), str(path), digest, title, pages, tuple(blocks), tuple(warnings)))
 
 
 def ocr_pdf(path: Path, target: Path) -> Path:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import dataclasses
 import re
 
-from pipeline.records import Block, Document
+from pipeline.records import Document
 
 WORD_RE = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?")
 ENGLISH = frozenset(

@@ -6,28 +6,31 @@ import dataclasses
 import hashlib
 import json
 import logging
+import os
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
+from functools import partial
 from pathlib import Path
 
 from pipeline import __version__
 from pipeline.aggregate import theme_verdicts, unassessable_verdicts
-from pipeline.classify import ThemeClassifier, library_versions, load_model
+from pipeline.batch import TRANSIENT_FAILURES, run_dask, run_local
+from pipeline.cache import DocumentCache, ResultCache
+from pipeline.classify import ThemeClassifier, library_versions, load_model, read_meta
 from pipeline.config import Settings, as_dict
 from pipeline.depth import DepthTagger
 from pipeline.ensemble import combine
-from pipeline.cache import DocumentCache
 from pipeline.errors import DocumentError, InputError, NoTextLayerError
 from pipeline.extract import EXTRACTOR_VERSION, doc_id_for, extract_document, find_documents, ocr_pdf, sha256_of
-from pipeline.language import tag_languages
+from pipeline.htmlreport import write_visual_reports
 from pipeline.lexicon import LexiconTagger
 from pipeline.metadata import guess_metadata, metadata_for, read_metadata
 from pipeline.records import METADATA_COLUMNS, Document, DocumentResult, Evidence
 from pipeline.report import write_atomic, write_reports
 from pipeline.segment import Segmenter, lemmatise, segment
-from pipeline.taxonomy import Framework, Taxonomy, load_framework, packaged_frameworks
+from pipeline.taxonomy import Framework, Taxonomy, load_framework, load_taxonomy, packaged_frameworks
 from pipeline.tools import load_tools
 
 log = logging.getLogger(__name__)
@@ -40,41 +43,71 @@ class Summary:
     failed: int
     warnings: int
     skipped: int
+    cached: int
     model_id: str
     seconds: float
 
 
-@dataclass
-class Analyser:
-    """Everything loaded once per run and reused for every document."""
+# Settings that change what a document's analysis says; the others (framework, caching, workers...)
+# only change how reports are written or how the work is scheduled.
+RESULT_SETTINGS = ("spacy_model", "taxonomy", "use_classifier", "covered_min_evidence", "lexicon_confidence",
+                   "classifier_veto", "max_pages", "ocr")
+
+
+@dataclass(frozen=True)
+class RunPlan:
+    """What is known before any document is read: cheap to load, enough to consult the caches."""
 
     settings: Settings
     taxonomy: Taxonomy
     frameworks: tuple[Framework, ...]  # the chosen one first
+    model_id: str
+    notes: tuple[str, ...]
+
+    @classmethod
+    def load(cls, settings: Settings) -> RunPlan:
+        taxonomy = load_taxonomy(settings.taxonomy or None)
+        frameworks = [load_framework(settings.framework, taxonomy)]
+        if settings.all_frameworks:
+            frameworks += [load_framework(name, taxonomy) for name in packaged_frameworks() if name != frameworks[0].id]
+        model_id, notes = "lexicon-only", []
+        if settings.use_classifier and settings.model_dir:
+            model_dir = Path(settings.model_dir)
+            if (model_dir / "meta.json").is_file():
+                model_id = str(read_meta(model_dir).get("model_id", ""))
+            else:
+                notes.append(f"no trained model in {model_dir}: themes found by the lexicon only (run `make train`)")
+        return cls(settings, taxonomy, tuple(frameworks), model_id, tuple(notes))
+
+    @property
+    def uses_model(self) -> bool:
+        return self.model_id != "lexicon-only"
+
+    def result_key(self, sha256: str) -> str:
+        relevant = {name: getattr(self.settings, name) for name in RESULT_SETTINGS}
+        parts = json.dumps([sha256, EXTRACTOR_VERSION, __version__, self.model_id, self.taxonomy.sha256, relevant], sort_keys=True)
+        return hashlib.sha256(parts.encode()).hexdigest()
+
+
+@dataclass
+class Analyser:
+    """The heavy tools (language pipeline, lexicon, model), loaded once per process."""
+
+    settings: Settings
+    taxonomy: Taxonomy
     segmenter: Segmenter
     lexicon: LexiconTagger
     classifier: ThemeClassifier | None
-    notes: list[str]
     cache: DocumentCache
     depth: DepthTagger
 
     @classmethod
-    def load(cls, settings: Settings) -> Analyser:
+    def load(cls, plan: RunPlan) -> Analyser:
+        settings = plan.settings
         tools = load_tools(settings)
-        frameworks = [load_framework(settings.framework, tools.taxonomy)]
-        if settings.all_frameworks:
-            frameworks += [load_framework(name, tools.taxonomy) for name in packaged_frameworks() if name != frameworks[0].id]
-        notes: list[str] = []
-        classifier = None
-        if settings.use_classifier and settings.model_dir:
-            model_dir = Path(settings.model_dir)
-            if (model_dir / "meta.json").is_file():
-                classifier = load_model(model_dir, tools.taxonomy.ids)
-            else:
-                notes.append(f"no trained model in {model_dir}: themes found by the lexicon only (run `make train`)")
+        classifier = load_model(Path(settings.model_dir), tools.taxonomy.ids) if plan.uses_model else None
         cache = DocumentCache(Path(settings.cache_dir) if settings.cache_dir else None)
-        return cls(settings, tools.taxonomy, tuple(frameworks), tools.segmenter, tools.lexicon, classifier, notes, cache,
-                   DepthTagger(tools.segmenter.nlp.vocab))
+        return cls(settings, tools.taxonomy, tools.segmenter, tools.lexicon, classifier, cache, DepthTagger(tools.segmenter.nlp.vocab))
 
     def read_document(self, path: Path, digest: str) -> Document:
         """Extract (or fetch from the cache), OCR if asked and needed, and tag block languages."""
@@ -94,15 +127,14 @@ class Analyser:
                 ocred = ocr_pdf(path, Path(folder) / path.name)
                 document = replace(extract_document(ocred, self.settings.max_pages, digest), doc_id=doc_id_for(path), path=str(path))
             document = replace(document, warnings=(*document.warnings, "text layer added by OCR (ocrmypdf): check quotes against the page"))
-        document = tag_languages(document)
         self.cache.put(key, document)
         return document
 
-    def analyse_document(self, path: Path, metadata: dict[str, str]) -> DocumentResult:
+    def analyse_document(self, path: Path, digest: str) -> DocumentResult:
+        """Everything about one document, with metadata guessed from its own text."""
         started = time.perf_counter()
-        digest = sha256_of(path)
         document = self.read_document(path, digest)
-        guessed = {**guess_metadata(document, path), **metadata}
+        guessed = guess_metadata(document, path)
         sentences = segment(document, self.segmenter)
         probabilities = self.classifier.probabilities([s.lemma_text for s in sentences]) if self.classifier else None
         thresholds = self.classifier.thresholds if self.classifier else {t: 1.0 for t in self.taxonomy.ids}
@@ -121,27 +153,48 @@ class Analyser:
             )
         reliable = self.classifier.reliable if self.classifier else None
         content = [b for b in document.blocks if b.kind not in ("header", "footer")]
-        words = sum(len(b.text.split()) for b in content)
         return DocumentResult(
-            doc_id=document.doc_id, file=path.name, sha256=document.sha256, title=guessed.get("title") or document.title,
-            pages=document.pages,
-            words=words, status="warning" if document.warnings else "ok", message="; ".join(document.warnings),
-            evidence=tuple(evidence),
+            doc_id=document.doc_id, file=path.name, sha256=digest, title=document.title, pages=document.pages,
+            words=sum(len(b.text.split()) for b in content), status="warning" if document.warnings else "ok",
+            message="; ".join(document.warnings), evidence=tuple(evidence),
             verdicts=tuple(theme_verdicts(document.doc_id, evidence, self.taxonomy.ids, reliable, self.settings)),
-            seconds=time.perf_counter() - started,
-            **{column: guessed.get(column, "") for column in METADATA_COLUMNS},
+            seconds=time.perf_counter() - started, **guessed,
             welsh_blocks=sum(b.language == "cy" for b in content),
             other_language_blocks=sum(b.language not in ("en", "cy") for b in content),
         )
 
-    def failed_result(self, path: Path, error: DocumentError, metadata: dict[str, str]) -> DocumentResult:
-        try:
-            digest = sha256_of(path)
-        except OSError:
-            digest = ""
-        return DocumentResult(doc_id_for(path), path.name, digest, metadata.get("title", ""), 0, 0, "failed", str(error),
-                              verdicts=tuple(unassessable_verdicts(doc_id_for(path), self.taxonomy.ids)),
-                              **{column: metadata.get(column, "") for column in METADATA_COLUMNS})
+
+@dataclass(frozen=True)
+class Job:
+    path: Path
+    sha256: str
+    taxonomy_ids: tuple[str, ...]
+
+
+def failed_result(job: Job, message: str) -> DocumentResult:
+    doc_id = doc_id_for(job.path)
+    return DocumentResult(doc_id, job.path.name, job.sha256, "", 0, 0, "failed", message,
+                          verdicts=tuple(unassessable_verdicts(doc_id, job.taxonomy_ids)))
+
+
+# One Analyser per process. The parent loads it before forking local workers, so they share it;
+# a Dask worker loads its own on first use.
+_analyser: Analyser | None = None
+
+
+def _use_analyser(plan: RunPlan) -> Analyser:
+    global _analyser
+    if _analyser is None or _analyser.settings != plan.settings:
+        _analyser = Analyser.load(plan)
+    return _analyser
+
+
+def analyse_job(job: Job, plan: RunPlan) -> DocumentResult:
+    """The unit of work sent to a worker: one document, failures included."""
+    try:
+        return _use_analyser(plan).analyse_document(job.path, job.sha256)
+    except DocumentError as error:
+        return failed_result(job, str(error))
 
 
 def _unique_ids(results: list[DocumentResult]) -> list[DocumentResult]:
@@ -160,8 +213,34 @@ def _unique_ids(results: list[DocumentResult]) -> list[DocumentResult]:
     return unique
 
 
-def analyse(folder: Path, out: Path, settings: Settings, progress: Callable[[str], None] | None = None) -> Summary:
-    """Tag every document under folder and write the gap reports to out."""
+def _with_metadata(result: DocumentResult, job: Job, overrides: dict[str, str]) -> DocumentResult:
+    """A cached result may come from the same bytes under another name: name it after this file,
+    then let metadata.csv override what was guessed."""
+    doc_id = doc_id_for(job.path)
+    if doc_id != result.doc_id:
+        result = replace(result, doc_id=doc_id, evidence=tuple(replace(e, doc_id=doc_id) for e in result.evidence),
+                         verdicts=tuple(replace(v, doc_id=doc_id) for v in result.verdicts))
+    known = {key: value for key, value in overrides.items() if key in (*METADATA_COLUMNS, "title")}
+    return replace(result, file=job.path.name, **known)
+
+
+def _schedule(jobs: list[Job], plan: RunPlan) -> Iterator[tuple[Job, DocumentResult]]:
+    settings = plan.settings
+    work = partial(analyse_job, plan=plan)
+    if settings.scheduler:
+        return run_dask(work, jobs, settings.scheduler, failed_result)
+    _use_analyser(plan)  # load once in the parent; forked workers inherit it
+    workers = settings.workers or os.cpu_count() or 1
+    return run_local(work, jobs, min(workers, len(jobs)), settings.document_timeout, settings.max_memory_mb, failed_result)
+
+
+def analyse(folder: Path, out: Path, settings: Settings,
+            on_result: Callable[[DocumentResult, int, int], None] | None = None) -> Summary:
+    """Tag every document under folder and write the gap reports to out.
+
+    Each finished document is cached at once, so an interrupted run loses nothing: rerunning
+    analyses only what is missing. Reports are written at the end, each under a temporary name
+    then renamed, so the previous reports stay intact until the new ones are complete."""
     started = time.perf_counter()
     if not folder.is_dir():
         raise InputError(f"{folder}: not a folder; give a folder of strategy documents")
@@ -169,42 +248,51 @@ def analyse(folder: Path, out: Path, settings: Settings, progress: Callable[[str
     if not paths:
         raise InputError(f"{folder}: no documents found (looked for .pdf, .docx, .html, .htm, .txt, .md)")
     overrides = read_metadata(folder)
-    analyser = Analyser.load(settings)
-    results: list[DocumentResult] = []
-    for path in paths:
-        metadata = metadata_for(path, folder, overrides)
-        try:
-            result = analyser.analyse_document(path, metadata)
-        except DocumentError as error:
-            result = analyser.failed_result(path, error, metadata)
-        results.append(result)
-        if progress:
-            progress(f"{result.status:7} {path.relative_to(folder)} ({result.pages} pages, {result.seconds:.1f}s)"
-                     + (f": {result.message}" if result.message else ""))
-    results = _unique_ids(results)
-    results.sort(key=lambda r: r.doc_id)
-    model_id = analyser.classifier.model_id if analyser.classifier else "lexicon-only"
+    plan = RunPlan.load(settings)
+    results_cache = ResultCache(Path(settings.cache_dir) if settings.cache_dir else None)
+    jobs = [Job(path, sha256_of(path), plan.taxonomy.ids) for path in paths]
+    by_path: dict[Path, DocumentResult] = {}
+    todo = []
+    for job in jobs:
+        cached = results_cache.get(plan.result_key(job.sha256))
+        if cached is None:
+            todo.append(job)
+        else:
+            by_path[job.path] = cached
+            if on_result:
+                on_result(cached, len(by_path), len(jobs))
+    for job, result in _schedule(todo, plan) if todo else ():
+        if not result.message.startswith(TRANSIENT_FAILURES):
+            results_cache.put(plan.result_key(job.sha256), result)
+        by_path[job.path] = result
+        log.info("%s %s: %d pages in %.1f s%s", result.status, job.path, result.pages, result.seconds,
+                 f" ({result.message})" if result.message else "")
+        if on_result:
+            on_result(result, len(by_path), len(jobs))
+    results = [_with_metadata(by_path[job.path], job, metadata_for(job.path, folder, overrides)) for job in jobs]
+    results = sorted(_unique_ids(results), key=lambda r: r.doc_id)
     run_info = {
         "councilscan": __version__,
         "versions": library_versions(),
         "settings": as_dict(settings),
-        "frameworks": [framework.id for framework in analyser.frameworks],
-        "taxonomy_sha256": analyser.taxonomy.sha256,
-        "model_id": model_id,
-        "spacy_pipeline": analyser.segmenter.name,
+        "frameworks": [framework.id for framework in plan.frameworks],
+        "taxonomy_sha256": plan.taxonomy.sha256,
+        "model_id": plan.model_id,
+        "spacy_pipeline": settings.spacy_model or "blank:en+sentencizer+lookup-lemmas",
         "extractor_version": EXTRACTOR_VERSION,
         "inputs": [{"file": r.file, "doc_id": r.doc_id, "sha256": r.sha256, "status": r.status} for r in results],
         "skipped_files": [str(p.relative_to(folder)) for p in skipped],
-        "notes": analyser.notes,
-        "timings": {"total_seconds": round(time.perf_counter() - started, 2),
-                    "documents": {r.doc_id: round(r.seconds, 2) for r in results}},
+        "notes": list(plan.notes),
+        "timings": {"total_seconds": round(time.perf_counter() - started, 2), "analysed": len(todo),
+                    "from_cache": len(jobs) - len(todo), "documents": {r.doc_id: round(r.seconds, 2) for r in results}},
         "input_set_sha256": hashlib.sha256("".join(r.sha256 for r in results).encode()).hexdigest(),
     }
-    write_reports(out, results, analyser.frameworks, analyser.taxonomy, run_info)
-    for note in analyser.notes:
+    write_reports(out, results, plan.frameworks, plan.taxonomy, run_info)
+    write_visual_reports(out)
+    for note in plan.notes:
         log.warning(note)
-    return Summary(out, len(results), sum(r.status == "failed" for r in results),
-                   sum(r.status == "warning" for r in results), len(skipped), model_id, time.perf_counter() - started)
+    return Summary(out, len(results), sum(r.status == "failed" for r in results), sum(r.status == "warning" for r in results),
+                   len(skipped), len(jobs) - len(todo), plan.model_id, time.perf_counter() - started)
 
 
 @dataclass(frozen=True)

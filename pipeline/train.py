@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -316,7 +315,7 @@ def model_card(result: TrainResult, meta: dict, y_train: np.ndarray) -> str:
         f"- **Test data:** {result.test_size} sentences from separately written whole documents "
         f"(`{meta['test_data']['path']}`), never used for training or tuning; checked for near-duplicates of training "
         f"sentences (word TF-IDF cosine > {NEAR_DUPLICATE_COSINE} fails training).",
-        f"- **Libraries:** " + ", ".join(f"{k} {v}" for k, v in sorted(meta["versions"].items())),
+        "- **Libraries:** " + ", ".join(f"{k} {v}" for k, v in sorted(meta["versions"].items())),
         "",
         "## Results on the held-out test set",
         "",

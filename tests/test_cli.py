@@ -159,7 +159,8 @@ def test_metadata_csv_flows_into_reports_and_cache_is_reused(tmp_path):
     assert (document["title"], document["council"], document["region"], document["year"]) == ("Aber Digital Plan", "Aber Council", "Wales", "2022")
     assert {row["council"] for row in read(tmp_path / "out/gap_report.csv")} == {"Aber Council"}
     assert read(tmp_path / "out/coverage_matrix.csv")[0]["council_type"] == "unitary"
-    cached = list((tmp_path / "cache").rglob("*.json"))
+    assert len(list((tmp_path / "cache/extract").rglob("*.json"))) == 1
+    cached = list((tmp_path / "cache/results").rglob("*.json"))
     assert len(cached) == 1
     cached[0].write_text(cached[0].read_text().replace("gigabit broadband", "gigabit CACHED broadband"))
     run("--config", str(config), "analyse", str(folder), "--out", str(tmp_path / "again"), "--lexicon-only")
