@@ -8,27 +8,44 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-import resource
+import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import TimeoutError as FutureTimeout
 from concurrent.futures import as_completed
 from typing import TypeVar
 
 # Failures that say nothing about the file for certain (a busy machine, a lost worker): not cached.
-TRANSIENT_FAILURES = ("took longer than", "the worker crashed", "needed more than", "failed on the Dask cluster")
+TRANSIENT_FAILURES = ("took longer than", "the worker crashed", "needed more than", "ran out of memory", "failed on the Dask cluster")
 
 Job = TypeVar("Job")
 Result = TypeVar("Result")
 
 
+MEMORY_EXIT_CODE = 86  # a worker that exceeded max_memory_mb ends itself with this code
+
+
+def _resident_bytes() -> int:
+    with open("/proc/self/statm") as handle:
+        return int(handle.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
 def _cap_memory(megabytes: int) -> None:
-    """Worker initializer: allow this process `megabytes` more address space than it has now."""
+    """Worker initializer: end this worker when its resident memory grows by more than `megabytes`.
+
+    A watchdog thread rather than RLIMIT_AS: a forked worker inherits the parent's heap, so an
+    address-space limit would not bind, and one low enough to bind breaks lazy imports."""
     if megabytes <= 0:
         return
-    with open("/proc/self/statm") as handle:
-        current = int(handle.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
-    limit = current + megabytes * 1024 * 1024
-    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    limit = _resident_bytes() + megabytes * 1024 * 1024
+
+    def watch() -> None:
+        while True:
+            if _resident_bytes() > limit:
+                os._exit(MEMORY_EXIT_CODE)
+            time.sleep(0.05)
+
+    threading.Thread(target=watch, daemon=True, name="memory-cap").start()
 
 
 def run_local(
@@ -49,9 +66,12 @@ def run_local(
             except FutureTimeout:
                 result = failure(job, f"took longer than {timeout:g} s and was stopped (document_timeout); the file may be malformed or huge")
             except ProcessExpired as error:
-                result = failure(job, f"the worker crashed (exit code {error.exitcode}) reading it; the file may be malformed")
+                if error.exitcode == MEMORY_EXIT_CODE:
+                    result = failure(job, f"needed more than {max_memory_mb} MiB (max_memory_mb) and was stopped; the file may be malformed or huge")
+                else:
+                    result = failure(job, f"the worker crashed (exit code {error.exitcode}) reading it; the file may be malformed")
             except MemoryError:
-                result = failure(job, f"needed more than {max_memory_mb} MiB (max_memory_mb); the file may be malformed or huge")
+                result = failure(job, "ran out of memory; the file may be malformed or huge")
             yield job, result
 
 

@@ -221,17 +221,23 @@ def _blocks_from_lines(lines: list[_Line], running: set[str], body_size: float, 
     return blocks
 
 
-def _open_pdf(path: Path):  # noqa: ANN202 (pdfplumber.PDF)
-    import pdfplumber
-    from pdfminer.pdfdocument import PDFPasswordIncorrect
-
+def _check_pdf_signature(path: Path) -> None:
+    """A file named .pdf that is something else (an HTML error page, a Word file) fails with what it is."""
     with path.open("rb") as handle:
         head = handle.read(1024)
     if b"%PDF-" not in head:
         kind = "an HTML page" if b"<html" in head.lower() else "a ZIP or Office file" if head.startswith(b"PK") else "not a PDF"
         raise UnsupportedFileError(path, f"the file is named .pdf but is {kind}", "check the download and rename it with the right extension")
+
+
+def _open_pdf(path: Path):  # noqa: ANN202 (pdfplumber.PDF)
+    import pdfplumber
+    from pdfminer.pdfdocument import PDFPasswordIncorrect
+
     try:
         return pdfplumber.open(path)
+    except MemoryError:
+        raise
     except Exception as exc:  # pdfminer raises many unrelated types on damaged files
         causes = (exc, exc.__cause__, *(exc.args[:1] if exc.args else ()))
         if any(isinstance(cause, PDFPasswordIncorrect) for cause in causes):
@@ -241,37 +247,61 @@ def _open_pdf(path: Path):  # noqa: ANN202 (pdfplumber.PDF)
         raise CorruptDocumentError(path, f"the PDF cannot be opened ({type(exc).__name__}: {exc})", "the file may be truncated or damaged; download it again") from exc
 
 
-def extract_pdf(path: Path, max_pages: int) -> tuple[str, int, list[Block], list[str]]:
-    """Return (title, pages, blocks, warnings)."""
+PDF_ENGINES = ("pdfplumber", "pdfium")
+
+
+def _pdfplumber_lines(path: Path, max_pages: int) -> tuple[str, int, list[list[_Line]]]:
+    """(metadata title, page count, lines of each page read), ruled-table rows found by find_tables."""
     pdf = _open_pdf(path)
-    warnings: list[str] = []
-    all_lines: list[_Line] = []
-    no_text_pages: list[int] = []
+    pages: list[list[_Line]] = []
     try:
         total = len(pdf.pages)
         if total == 0:
             raise EmptyDocumentError(path, "the PDF has no pages")
-        if total > max_pages:
-            warnings.append(f"only the first {max_pages} of {total} pages were read (max_pages)")
         title = str((pdf.metadata or {}).get("Title") or "").strip()
         for page in pdf.pages[:max_pages]:
             try:
                 words = page.extract_words(use_text_flow=True, extra_attrs=["size", "fontname"])
                 lines = _words_to_lines(words, page.page_number, float(page.height))
-                if not words:
-                    no_text_pages.append(page.page_number)
                 if page.rects or page.lines:
                     _mark_table_rows(page, lines)
-                all_lines.extend(lines)
+                pages.append(lines)
             finally:
                 page.close()  # without this pdfplumber keeps ~5 MiB per page (performance-notes.md)
-    except DocumentError:
+    except (DocumentError, MemoryError):
         raise
     except Exception as exc:  # damaged content streams fail deep inside pdfminer
         raise CorruptDocumentError(path, f"the PDF is damaged ({type(exc).__name__}: {exc})", "download it again or re-save it from a PDF viewer") from exc
     finally:
         pdf.close()
-    pages = min(total, max_pages)
+    return title, total, pages
+
+
+def _pdfium_lines(path: Path, max_pages: int) -> tuple[str, int, list[list[_Line]]]:
+    from pipeline.extract_pdfium import pdfium_lines
+
+    title, total, pages = pdfium_lines(path, max_pages)
+    return title, total, [[_Line(**line) for line in lines] for lines in pages]
+
+
+def extract_pdf(path: Path, max_pages: int, engine: str = "pdfplumber") -> tuple[str, int, list[Block], list[str]]:
+    """Return (title, pages, blocks, warnings).
+
+    Engines differ only in how they build lines; the block rules after that are shared.
+    "pdfplumber" (the default) also finds ruled tables and makes each row one `table_row` block.
+    "pdfium" (pipeline/extract_pdfium.py) is about ten times faster but has no table detection:
+    a table's cells come out as ordinary lines, so its rows become paragraphs.
+    """
+    if engine not in PDF_ENGINES:
+        raise ValueError(f"unknown PDF engine {engine!r}; use one of {', '.join(PDF_ENGINES)}")
+    _check_pdf_signature(path)
+    title, total, page_lines = (_pdfium_lines if engine == "pdfium" else _pdfplumber_lines)(path, max_pages)
+    warnings: list[str] = []
+    if total > max_pages:
+        warnings.append(f"only the first {max_pages} of {total} pages were read (max_pages)")
+    pages = len(page_lines)
+    all_lines = [line for lines in page_lines for line in lines]
+    no_text_pages = [page_no for page_no, lines in enumerate(page_lines, start=1) if not lines]
     if not all_lines:
         raise NoTextLayerError(path, "no page has a text layer (a scanned document?)", "OCR it first, e.g. `ocrmypdf in.pdf out.pdf`")
     if no_text_pages:
@@ -280,12 +310,11 @@ def extract_pdf(path: Path, max_pages: int) -> tuple[str, int, list[Block], list
     body_size = statistics.median(sizes) if sizes else 0.0
     running = _repeated_margin_texts(all_lines, pages)
     blocks: list[Block] = []
-    for page_no in range(1, pages + 1):
-        page_lines = [line for line in all_lines if line.page == page_no]
-        blocks.extend(_blocks_from_lines(page_lines, running, body_size, len(blocks)))
+    for lines in page_lines:
+        blocks.extend(_blocks_from_lines(lines, running, body_size, len(blocks)))
     blocks = _join_across_pages(blocks)
     if not title:
-        first = [ln for ln in all_lines if ln.page == 1 and not _in_margin(ln)]
+        first = [ln for ln in page_lines[0] if not _in_margin(ln)]
         if first:
             largest = max(ln.size for ln in first)
             title = normalise_text(" ".join(ln.text for ln in first if ln.size >= largest - 0.5))
@@ -459,8 +488,10 @@ def doc_id_for(path: Path) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "-", path.stem).strip("-").lower() or "document"
 
 
-def extract_document(path: Path, max_pages: int = 400, sha256: str | None = None) -> Document:
-    """Read one file into blocks; raise a DocumentError naming the problem and its fix."""
+def extract_document(path: Path, max_pages: int = 400, sha256: str | None = None, engine: str = "pdfplumber") -> Document:
+    """Read one file into blocks; raise a DocumentError naming the problem and its fix.
+
+    engine picks the PDF reader (PDF_ENGINES; see extract_pdf); other formats ignore it."""
     suffix = path.suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
         raise UnsupportedFileError(path, f"{suffix or 'no extension'} files are not supported", f"convert it to one of {', '.join(SUPPORTED_SUFFIXES)}")
@@ -473,7 +504,7 @@ def extract_document(path: Path, max_pages: int = 400, sha256: str | None = None
     digest = sha256 or sha256_of(path)
     warnings: list[str] = []
     if suffix == ".pdf":
-        title, pages, blocks, warnings = extract_pdf(path, max_pages)
+        title, pages, blocks, warnings = extract_pdf(path, max_pages, engine)
     else:
         reader = {".docx": extract_docx, ".html": extract_html, ".htm": extract_html}.get(suffix, extract_text_file)
         title, blocks = reader(path)

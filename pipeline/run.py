@@ -104,6 +104,8 @@ class Analyser:
     @classmethod
     def load(cls, plan: RunPlan) -> Analyser:
         settings = plan.settings
+        import pdfplumber  # noqa: F401 (imported here, before workers fork, so each need not import it)
+
         tools = load_tools(settings)
         classifier = load_model(Path(settings.model_dir), tools.taxonomy.ids) if plan.uses_model else None
         cache = DocumentCache(Path(settings.cache_dir) if settings.cache_dir else None)
