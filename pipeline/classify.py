@@ -47,9 +47,16 @@ class ThemeClassifier:
 
     pipeline: object
     labels: tuple[str, ...]
-    thresholds: dict[str, float]
+    thresholds: dict[str, float]  # for the classifier alone (`classify`)
     reliable: dict[str, bool]
     model_id: str
+    ensemble_thresholds: dict[str, float]  # for lexicon OR classifier (`analyse`), tuned with...
+    vetoes: dict[str, float]  # ...the probability below which a lexicon-only hit is dropped
+
+    def ensemble_rule(self, veto_override: float = -1.0) -> tuple[dict[str, float], dict[str, float]]:
+        """Thresholds and vetoes for `analyse`; a veto setting >= 0 replaces the tuned vetoes."""
+        vetoes = self.vetoes if veto_override < 0 else {label: veto_override for label in self.labels}
+        return self.ensemble_thresholds, vetoes
 
     def probabilities(self, lemma_texts: Sequence[str]) -> np.ndarray:
         if not lemma_texts:
@@ -133,4 +140,6 @@ def load_model(folder: Path, taxonomy_ids: tuple[str, ...]) -> ThemeClassifier:
         thresholds={k: float(v) for k, v in meta["thresholds"].items()},
         reliable={k: bool(v) for k, v in meta.get("reliable", {}).items()},
         model_id=str(meta.get("model_id", "")),
+        ensemble_thresholds={k: float(v) for k, v in meta["ensemble"]["thresholds"].items()},
+        vetoes={k: float(v) for k, v in meta["ensemble"]["vetoes"].items()},
     )

@@ -34,8 +34,9 @@ class Settings:
     # sentences count their probability; sentences found by both count 1.0).
     lexicon_confidence: float = 0.8
     # A lexicon hit is dropped when the classifier gives the theme less than this probability:
-    # the classifier vetoes false friends the exclude lists did not foresee. 0 disables the veto.
-    classifier_veto: float = 0.0
+    # the classifier vetoes false friends the exclude lists did not foresee. -1 uses the per-theme
+    # vetoes tuned at training (meta.json); 0 disables the veto.
+    classifier_veto: float = -1.0
     # Extraction limits: documents longer than this are cut, with a warning.
     max_pages: int = 400
     # Where extracted documents are cached by content hash ("" = no cache).

@@ -139,12 +139,14 @@ class Analyser:
         guessed = guess_metadata(document, path)
         sentences = segment(document, self.segmenter)
         probabilities = self.classifier.probabilities([s.lemma_text for s in sentences]) if self.classifier else None
-        thresholds = self.classifier.thresholds if self.classifier else {t: 1.0 for t in self.taxonomy.ids}
+        if self.classifier:
+            thresholds, vetoes = self.classifier.ensemble_rule(self.settings.classifier_veto)
+        else:
+            thresholds, vetoes = {t: 1.0 for t in self.taxonomy.ids}, None
         evidence = []
         for index, sentence in enumerate(sentences):
             row = dict(zip(self.taxonomy.ids, probabilities[index])) if probabilities is not None else None
-            findings = combine(self.lexicon.tag(sentence), row, thresholds, self.settings.lexicon_confidence,
-                               self.settings.classifier_veto)
+            findings = combine(self.lexicon.tag(sentence), row, thresholds, self.settings.lexicon_confidence, vetoes)
             if not findings:
                 continue
             depth = self.depth.depth(sentence.tokens, sentence.lemmas, sentence.block_kind)

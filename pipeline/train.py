@@ -12,7 +12,6 @@ import numpy as np
 from pipeline import __version__
 from pipeline.classify import ThemeClassifier, build_pipeline, library_versions, load_model, save_model
 from pipeline.config import Settings
-from pipeline.ensemble import combine
 from pipeline.errors import LabelError
 from pipeline.labels import LabelledSentence, labels_sha256, load_labels
 from pipeline.lexicon import LexiconTagger
@@ -20,6 +19,7 @@ from pipeline.segment import Segmenter, lemmatise
 from pipeline.taxonomy import Taxonomy
 
 THRESHOLD_GRID = np.round(np.arange(0.15, 0.91, 0.05), 2)
+VETO_GRID = (0.0, 0.02, 0.05, 0.1, 0.15, 0.2, 0.3)
 NEAR_DUPLICATE_COSINE = 0.8
 
 
@@ -159,33 +159,55 @@ def split_label_dirs(labels: Path, test: Path | None) -> tuple[Path, Path | None
     return labels, test
 
 
+def lexicon_matrix(rows: Sequence[LabelledSentence], lexicon: LexiconTagger, segmenter: Segmenter) -> tuple[np.ndarray, list]:
+    """0/1 lexicon predictions per row and theme, and the hits themselves."""
+    index = {label: i for i, label in enumerate(lexicon.taxonomy.ids)}
+    matrix = np.zeros((len(rows), len(index)), dtype=int)
+    hits = []
+    for r, row in enumerate(rows):
+        row_hits = lexicon.tag_tokens(*segmenter.tokens_and_lemmas(row.text))
+        hits.append(row_hits)
+        for hit in row_hits:
+            matrix[r, index[hit.theme]] = 1
+    return matrix, hits
+
+
+def ensemble_matrix(lexicon_y: np.ndarray, probabilities: np.ndarray, thresholds: np.ndarray, vetoes: np.ndarray) -> np.ndarray:
+    """The ensemble rule of pipeline/ensemble.py, vectorised: classifier, or lexicon not vetoed."""
+    return ((probabilities >= thresholds) | (lexicon_y.astype(bool) & (probabilities >= vetoes))).astype(int)
+
+
+def tune_ensemble(y: np.ndarray, oof: np.ndarray, lexicon_y: np.ndarray, labels: Sequence[str]) -> tuple[dict[str, float], dict[str, float]]:
+    """Per theme, the threshold and veto that maximise the F1 of the ensemble on out-of-fold predictions."""
+    thresholds, vetoes = {}, {}
+    for i, label in enumerate(labels):
+        best = (-1.0, 0.5, 0.0)
+        for veto in VETO_GRID:
+            for cut in THRESHOLD_GRID:
+                predicted = ensemble_matrix(lexicon_y[:, [i]], oof[:, [i]], np.array([cut]), np.array([veto]))[:, 0]
+                tp = int((predicted & y[:, i]).sum())
+                f1 = 2 * tp / max(int(predicted.sum()) + int(y[:, i].sum()), 1)
+                if f1 > best[0] + 1e-9:
+                    best = (f1, float(cut), float(veto))
+        thresholds[label], vetoes[label] = best[1], best[2]
+    return thresholds, vetoes
+
+
 def predict_sets(
     rows: Sequence[LabelledSentence], lemma_texts: Sequence[str], classifier: ThemeClassifier | None,
     lexicon: LexiconTagger, segmenter: Segmenter, settings: Settings,
 ) -> dict[str, np.ndarray]:
     """0/1 predictions of the lexicon alone, the classifier alone and the ensemble."""
     labels = lexicon.taxonomy.ids
-    index = {label: i for i, label in enumerate(labels)}
-    lexicon_y = np.zeros((len(rows), len(labels)), dtype=int)
-    hits = []
-    for r, row in enumerate(rows):
-        tokens, lemmas = segmenter.tokens_and_lemmas(row.text)
-        row_hits = lexicon.tag_tokens(tokens, lemmas)
-        hits.append(row_hits)
-        for hit in row_hits:
-            lexicon_y[r, index[hit.theme]] = 1
+    lexicon_y, _ = lexicon_matrix(rows, lexicon, segmenter)
     result = {"lexicon": lexicon_y}
     if classifier is not None:
         probabilities = classifier.probabilities(lemma_texts)
         cut = np.array([classifier.thresholds[label] for label in labels])
         result["classifier"] = (probabilities >= cut).astype(int)
-        ensemble_y = np.zeros_like(lexicon_y)
-        for r, row_hits in enumerate(hits):
-            findings = combine(row_hits, dict(zip(labels, probabilities[r])), classifier.thresholds,
-                               settings.lexicon_confidence, settings.classifier_veto)
-            for finding in findings:
-                ensemble_y[r, index[finding.theme]] = 1
-        result["ensemble"] = ensemble_y
+        thresholds, vetoes = classifier.ensemble_rule(settings.classifier_veto)
+        result["ensemble"] = ensemble_matrix(lexicon_y, probabilities, np.array([thresholds[label] for label in labels]),
+                                             np.array([vetoes[label] for label in labels]))
     return result
 
 
@@ -227,12 +249,17 @@ def train(
     thresholds, cv_f1 = tune_thresholds(y, oof, labels)
     predicted = (oof >= np.array([thresholds[label] for label in labels])).astype(int)
     cv_micro = score("cv", y, predicted, labels).micro_f1
+    lexicon_y, _ = lexicon_matrix(rows, lexicon, segmenter)
+    ensemble_thresholds, vetoes = tune_ensemble(y, oof, lexicon_y, labels)
+    ensemble_cut = (np.array([ensemble_thresholds[label] for label in labels]), np.array([vetoes[label] for label in labels]))
+    cv_ensemble = score("cv-ensemble", y, ensemble_matrix(lexicon_y, oof, *ensemble_cut), labels)
     pipeline = build_pipeline(c, settings.seed)
     pipeline.fit(list(texts), y)
     unreliable = [label for label in labels if cv_f1[label] < settings.reliability_f1_floor]
     data_sha = labels_sha256(train_dir)
     model_id = f"theme-classifier-{data_sha[:12]}-{taxonomy.sha256[:8]}"
-    classifier = ThemeClassifier(pipeline, labels, thresholds, {label: label not in unreliable for label in labels}, model_id)
+    classifier = ThemeClassifier(pipeline, labels, thresholds, {label: label not in unreliable for label in labels}, model_id,
+                                 ensemble_thresholds, vetoes)
     test_scores = evaluate_rows(test_rows, classifier, lexicon, segmenter, settings, settings.bootstrap_samples) if test_rows else []
     finished = dt.datetime.now(dt.timezone.utc)
     result = TrainResult(model_dir, len(rows), len(test_rows), c, thresholds, cv_f1, unreliable, test_scores,
@@ -243,6 +270,7 @@ def train(
         "created": finished.replace(microsecond=0).isoformat(),
         "labels": list(labels),
         "thresholds": thresholds,
+        "ensemble": {"thresholds": ensemble_thresholds, "vetoes": vetoes},
         "reliable": classifier.reliable,
         "unreliable": unreliable,
         "reliability_f1_floor": settings.reliability_f1_floor,
@@ -256,7 +284,8 @@ def train(
                       "sentences": len(test_rows)},
         "taxonomy_sha256": taxonomy.sha256,
         "metrics": {
-            "cv": {"micro_f1": round(cv_micro, 4), "f1": {k: round(v, 4) for k, v in cv_f1.items()}},
+            "cv": {"micro_f1": round(cv_micro, 4), "f1": {k: round(v, 4) for k, v in cv_f1.items()},
+                   "ensemble_micro_f1": round(cv_ensemble.micro_f1, 4)},
             "test": {s.system: {"micro_f1": round(s.micro_f1, 4), "macro_f1": round(s.macro_f1, 4)} for s in test_scores},
         },
     }
@@ -309,7 +338,9 @@ def model_card(result: TrainResult, meta: dict, y_train: np.ndarray) -> str:
         "'How themes are found').",
         f"- **Model:** {meta['features']}; one-vs-rest logistic regression (C={result.c}, balanced class weights); "
         "per-theme thresholds tuned for F1 on out-of-fold predictions of "
-        f"{meta['cv_folds']}-fold multilabel-stratified cross-validation on the training set.",
+        f"{meta['cv_folds']}-fold multilabel-stratified cross-validation on the training set. For `analyse`, which "
+        "combines lexicon and classifier, a second threshold and a veto per theme are tuned the same way for the F1 "
+        "of that combination (README, 'How themes are found').",
         f"- **Training data:** {result.train_size} sentences written by the councilscan team in the registers of "
         f"real strategies (`{meta['training_data']['path']}`, sha256 `{meta['training_data']['sha256'][:16]}...`).",
         f"- **Test data:** {result.test_size} sentences from separately written whole documents "
@@ -328,8 +359,8 @@ def model_card(result: TrainResult, meta: dict, y_train: np.ndarray) -> str:
                 lines.append(f"| {name} | {s.micro_f1:.3f} | {s.macro_f1:.3f} | {s.micro_precision:.3f} | {s.micro_recall:.3f} |")
         lines += ["", "Per theme, ensemble (what `analyse` uses) with bootstrap 95% intervals "
                   f"({meta.get('bootstrap', 'resampling test sentences')}), and the lexicon alone for comparison:", "",
-                  "| theme | test positives | precision | recall | F1 [95% CI] | lexicon F1 | CV F1 | threshold | reliable |",
-                  "|---|---:|---:|---:|---|---:|---:|---:|---|"]
+                  "| theme | test positives | precision | recall | F1 [95% CI] | lexicon F1 | CV F1 | threshold | ensemble threshold / veto | reliable |",
+                  "|---|---:|---:|---:|---|---:|---:|---:|---:|---|"]
         ensemble = systems.get("ensemble", systems.get("classifier")).by_theme()
         lexicon = systems["lexicon"].by_theme()
         for label in labels:
@@ -338,6 +369,7 @@ def model_card(result: TrainResult, meta: dict, y_train: np.ndarray) -> str:
                 f"| {label} | {t.support} | {t.precision:.2f} [{t.precision_low:.2f}-{t.precision_high:.2f}] | "
                 f"{t.recall:.2f} [{t.recall_low:.2f}-{t.recall_high:.2f}] | {t.f1:.2f} [{t.f1_low:.2f}-{t.f1_high:.2f}] | "
                 f"{lexicon[label].f1:.2f} | {result.cv_f1[label]:.2f} | {result.thresholds[label]:.2f} | "
+                f"{meta['ensemble']['thresholds'][label]:.2f} / {meta['ensemble']['vetoes'][label]:.2f} | "
                 f"{'no' if label in result.unreliable else 'yes'} |"
             )
     else:

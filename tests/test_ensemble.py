@@ -23,10 +23,28 @@ def test_classifier_below_threshold_adds_nothing():
 def test_veto_drops_lexicon_hits_the_classifier_rejects_firmly():
     hits = [LexiconHit("smart_places", ("smart",))]
     probabilities = {"digital_inclusion": 0.0, "smart_places": 0.02, "data_insight": 0.0}
-    assert combine(hits, probabilities, THRESHOLDS, 0.8, classifier_veto=0.05) == []
-    assert [f.theme for f in combine(hits, probabilities, THRESHOLDS, 0.8, classifier_veto=0.0)] == ["smart_places"]
+    assert combine(hits, probabilities, THRESHOLDS, 0.8, vetoes={"smart_places": 0.05}) == []
+    assert [f.theme for f in combine(hits, probabilities, THRESHOLDS, 0.8, vetoes={"smart_places": 0.0})] == ["smart_places"]
+    assert [f.theme for f in combine(hits, probabilities, THRESHOLDS, 0.8, vetoes={"digital_inclusion": 0.5})] == ["smart_places"]
 
 
 def test_lexicon_only_when_no_classifier():
     findings = combine([LexiconHit("smart_places", ("iot",))], None, {t: 1.0 for t in THRESHOLDS}, 0.8)
     assert [(f.theme, f.source) for f in findings] == [("smart_places", "lexicon")]
+
+
+def test_vectorised_rule_used_in_training_matches_combine():
+    import numpy as np
+
+    from pipeline.train import ensemble_matrix
+
+    rng = np.random.default_rng(0)
+    labels = list(THRESHOLDS)
+    probabilities = rng.random((200, 3))
+    lexicon_y = rng.integers(0, 2, (200, 3))
+    vetoes = {"digital_inclusion": 0.1, "smart_places": 0.0, "data_insight": 0.3}
+    expected = ensemble_matrix(lexicon_y, probabilities, np.array(list(THRESHOLDS.values())), np.array(list(vetoes.values())))
+    for r in range(200):
+        hits = [LexiconHit(label, ("x",)) for label, hit in zip(labels, lexicon_y[r]) if hit]
+        found = {f.theme for f in combine(hits, dict(zip(labels, probabilities[r])), THRESHOLDS, 0.8, vetoes)}
+        assert found == {label for label, flag in zip(labels, expected[r]) if flag}
