@@ -29,7 +29,10 @@ class Settings:
     use_classifier: bool = True
     # Verdicts: a theme is `covered` with at least this many evidence sentences...
     covered_min_evidence: int = 3
-    # ...and `thin` with at least one; `missing` with none.
+    # ...and `thin` with at least one; `missing` with none. Sentences found by the classifier alone
+    # count only when there are this many of them for the theme, or one reaches classifier_sure.
+    classifier_only_min_evidence: int = 3
+    classifier_sure: float = 0.9
     # How much a lexicon-only sentence counts towards a document's score (classifier-only
     # sentences count their probability; sentences found by both count 1.0).
     lexicon_confidence: float = 0.8

@@ -51,7 +51,7 @@ class Summary:
 # Settings that change what a document's analysis says; the others (framework, caching, workers...)
 # only change how reports are written or how the work is scheduled.
 RESULT_SETTINGS = ("spacy_model", "taxonomy", "use_classifier", "covered_min_evidence", "lexicon_confidence",
-                   "classifier_veto", "max_pages", "ocr")
+                   "classifier_veto", "classifier_only_min_evidence", "classifier_sure", "max_pages", "ocr")
 
 
 @dataclass(frozen=True)

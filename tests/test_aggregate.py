@@ -53,3 +53,15 @@ def test_all_items_need_every_theme_any_items_one():
     assert item_verdict(any_item, verdicts).status == "covered"
     missing = {"smart_places": verdict("smart_places", "missing"), "data_insight": verdict("data_insight", "missing")}
     assert item_verdict(all_item, missing).status == "missing"
+
+
+def test_classifier_only_evidence_needs_corroboration():
+    def alone(n: int, score: float = 0.6) -> Evidence:
+        return Evidence("doc", 1, n, "data_insight", "classifier", score, (), f"sentence {n}", "commitment")
+
+    settings = Settings(classifier_only_min_evidence=3, classifier_sure=0.9)
+    status = lambda found: theme_verdicts("doc", found, THEMES, None, settings)[2].status  # noqa: E731
+    assert status([alone(1), alone(2)]) == "missing"
+    assert status([alone(1), alone(2), alone(3)]) == "covered"
+    assert status([alone(1, score=0.95)]) == "thin"
+    assert status([alone(1), evidence("data_insight", 2)]) == "thin"  # the lexicon corroborates

@@ -46,8 +46,9 @@ def test_every_command_has_help_and_readme_docs(command):
     assert f"councilscan {command}" in (ROOT / "README.md").read_text()
 
 
-def test_lexicon_agrees_with_sample_truth(lexicon_run):
-    coverage = {row["doc_id"]: row for row in read(lexicon_run / "coverage_matrix.csv")}
+def agreement_with_truth(out: Path) -> float:
+    """Share of sample document x theme pairs where 'found' (covered or thin) matches the truth file."""
+    coverage = {row["doc_id"]: row for row in read(out / "coverage_matrix.csv")}
     truth = read(ROOT / "corpus/sample-truth.csv")
     assert len(truth) >= 8
     agree = total = 0
@@ -58,7 +59,18 @@ def test_lexicon_agrees_with_sample_truth(lexicon_run):
             agree += found == (theme in present)
             total += 1
     assert total == 17 * len(truth)
-    assert agree / total >= 0.9
+    return agree / total
+
+
+def test_lexicon_agrees_with_sample_truth(lexicon_run):
+    assert agreement_with_truth(lexicon_run) >= 0.9
+
+
+def test_lexicon_and_classifier_together_agree_with_sample_truth(tmp_path):
+    result = run("analyse", str(SAMPLES), "--out", str(tmp_path), "-q")
+    assert result.returncode == 0, result.stderr
+    assert "theme-classifier-" in result.stderr
+    assert agreement_with_truth(tmp_path) >= 0.9
 
 
 def test_reports_have_the_documented_columns(lexicon_run):
