@@ -98,14 +98,30 @@ def analyse(ctx: click.Context, folder: Path, out: Path, framework: str | None, 
               help="Held-out labelled sentences [default: LABELS/test].")
 @click.option("--model", "model_dir", type=click.Path(file_okay=False, path_type=Path),
               default=Path("models/theme-classifier"), show_default=True, help="Where to write the model.")
+@click.option("--force", is_flag=True, help="Replace the current model even if the new one scores worse.")
+@click.option("--curve", is_flag=True, help="Only print test F1 when training on 25/50/75/100% of the labels.")
 @click.pass_context
-def train(ctx: click.Context, labels: Path, test_labels: Path | None, model_dir: Path) -> None:
-    """Train the theme classifier, evaluate it on the held-out set and write the model card."""
+def train(ctx: click.Context, labels: Path, test_labels: Path | None, model_dir: Path, force: bool, curve: bool) -> None:
+    """Train the theme classifier, evaluate it on the held-out set and write the model card.
+
+    The previous model is kept under MODEL/history/; a model that scores worse than it on the test
+    set is refused (exit code 6) unless --force."""
     from pipeline import train as training
     from pipeline.tools import load_tools
 
     tools = load_tools(ctx.obj)
-    result = training.train(labels, test_labels, model_dir, ctx.obj, tools.taxonomy, tools.segmenter, tools.lexicon)
+    if curve:
+        from pipeline.labelling import learning_curve
+
+        train_dir, test_dir = training.split_label_dirs(labels, test_labels)
+        click.echo("share  sentences  test micro-F1  test macro-F1")
+        for fraction, size, micro, macro in learning_curve(train_dir, test_dir, ctx.obj, tools):
+            click.echo(f"{fraction:5.0%}  {size:9d}  {micro:13.3f}  {macro:13.3f}")
+        return
+    result = training.train(labels, test_labels, model_dir, ctx.obj, tools.taxonomy, tools.segmenter, tools.lexicon, force)
+    if result.comparison is not None:
+        click.echo(f"replaces the previous model (kept in {model_dir}/history/): ensemble micro-F1 "
+                   f"{result.comparison.old_micro_f1:.3f} -> {result.comparison.new_micro_f1:.3f}", err=True)
     click.echo(f"trained on {result.train_size} sentences (C={result.c}) in {result.seconds:.0f}s", err=True)
     for scores in result.test_scores:
         click.echo(f"test {scores.system:10} micro-F1 {scores.micro_f1:.3f}  macro-F1 {scores.macro_f1:.3f}", err=True)
@@ -166,6 +182,77 @@ def extract(ctx: click.Context, folder: Path, out: Path) -> None:
 
     documents, failed = extract_folder(folder, out, ctx.obj, progress=lambda line: click.echo(line, err=True))
     click.echo(f"{documents} documents, {failed} failed -> {out}/", err=True)
+
+
+@cli.group()
+def label() -> None:
+    """Label more sentences: export the ones the model is unsure of, import them, check labels."""
+
+
+@label.command("export")
+@click.argument("output_dir", type=EXISTING_DIR)
+@click.option("--docs", "docs_folder", type=EXISTING_DIR, required=True, help="The folder that was analysed into OUTPUT_DIR.")
+@click.option("--strategy", type=click.Choice(["uncertain", "disagree", "random"]), default="uncertain", show_default=True,
+              help="uncertain: probabilities nearest the thresholds; disagree: lexicon and classifier differ; random.")
+@click.option("-n", "--n", "count", type=click.IntRange(min=1), default=200, show_default=True)
+@click.option("--labels", type=click.Path(exists=True, path_type=Path), default=Path("corpus/labels"), show_default=True,
+              help="Already labelled sentences, never exported again.")
+@click.option("--model", "model_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("models/theme-classifier"),
+              show_default=True)
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True, help="The CSV to fill in.")
+@click.pass_context
+def label_export(ctx: click.Context, output_dir: Path, docs_folder: Path, strategy: str, count: int, labels: Path,
+                 model_dir: Path, out: Path) -> None:
+    """Write sentences from an analysed folder for a person to label (fill the `themes` column)."""
+    from pipeline.labelling import export_candidates, write_candidates_csv
+    from pipeline.tools import load_tools
+
+    candidates = export_candidates(output_dir, docs_folder, model_dir, labels, ctx.obj, load_tools(ctx.obj), strategy, count, ctx.obj.seed)
+    write_candidates_csv(candidates, out)
+    click.echo(f"{len(candidates)} sentences ({strategy}) written to {out}: fill in `themes` (ids separated by ';', "
+               "or 'none'), then `councilscan label import`", err=True)
+
+
+@label.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--into", "target", type=click.Path(dir_okay=False, path_type=Path), default=Path("corpus/labels/train/imported.csv"),
+              show_default=True, help="The label file to append to.")
+@click.option("--labels", type=click.Path(path_type=Path), default=Path("corpus/labels"), show_default=True,
+              help="Existing labels, checked for conflicts.")
+@click.option("--annotator", default="", help="Who labelled the file (recorded in `note`).")
+@click.option("--dry-run", is_flag=True, help="Report what would be added; change nothing.")
+@click.pass_context
+def label_import(ctx: click.Context, file: Path, target: Path, labels: Path, annotator: str, dry_run: bool) -> None:
+    """Validate a filled-in label file and append its new labels with provenance."""
+    from pipeline.labelling import import_labels
+    from pipeline.taxonomy import load_taxonomy
+
+    report = import_labels(file, target, labels, load_taxonomy(ctx.obj.taxonomy or None).ids, annotator, dry_run)
+    verb = "would add" if dry_run else "added"
+    click.echo(f"{file}: {report.rows} rows; {verb} {len(report.added)} to {target}; {report.already_labelled} already "
+               f"labelled, {report.repeated} repeated, {report.unlabelled} left unlabelled", err=True)
+    for theme, count in sorted(report.by_theme().items()):
+        click.echo(f"  {theme:36} {count}", err=True)
+
+
+@label.command("check")
+@click.option("--labels", type=click.Path(exists=True, path_type=Path), default=Path("corpus/labels"), show_default=True)
+@click.option("--min-confidence", type=click.FloatRange(0.5, 1.0), default=0.9, show_default=True)
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Also write the suspects as CSV.")
+@click.pass_context
+def label_check(ctx: click.Context, labels: Path, min_confidence: float, out: Path | None) -> None:
+    """List labels that out-of-fold predictions confidently contradict, for a person to review."""
+    from pipeline.labelling import label_quality
+    from pipeline.report import csv_text, write_atomic
+    from pipeline.tools import load_tools
+
+    suspects = label_quality(labels, ctx.obj, load_tools(ctx.obj), min_confidence)
+    rows = [(s.file, s.line, s.theme, "labelled" if s.labelled else "not labelled", f"{s.probability:.3f}", s.text) for s in suspects]
+    for row in rows:
+        click.echo(f"{row[0]}:{row[1]}  {row[2]} {row[3]}, p={row[4]}  {row[5][:100]}")
+    if out:
+        write_atomic(out, csv_text(("file", "line", "theme", "label", "probability", "text"), rows))
+    click.echo(f"{len(suspects)} labels to review", err=True)
 
 
 @cli.command()

@@ -58,6 +58,9 @@ class Settings:
     reliability_f1_floor: float = 0.6
     # Inverse regularisation of the logistic regression (larger = fits the labels more closely).
     classifier_c: float = 8.0
+    # Retraining refuses to replace the current model when the ensemble's test micro-F1 drops by more
+    # than this, or a reliable theme falls below reliability_f1_floor (unless --force).
+    retrain_tolerance: float = 0.01
     cv_folds: int = 5
     seed: int = 13
     bootstrap_samples: int = 1000

@@ -49,6 +49,12 @@ class ModelError(PipelineError):
     exit_code = ExitCode.model
 
 
+class RegressionError(PipelineError):
+    """A retrained model scores worse than the current one on the test set; the current one is kept."""
+
+    exit_code = ExitCode.regression
+
+
 class DocumentError(PipelineError):
     """One document cannot be read; the batch records it and carries on."""
 

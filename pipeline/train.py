@@ -10,9 +10,9 @@ from pathlib import Path
 import numpy as np
 
 from pipeline import __version__
-from pipeline.classify import ThemeClassifier, build_pipeline, library_versions, load_model, save_model
+from pipeline.classify import META_FILE, ThemeClassifier, build_pipeline, library_versions, load_model, read_meta, save_model
 from pipeline.config import Settings
-from pipeline.errors import LabelError
+from pipeline.errors import LabelError, ModelError, RegressionError
 from pipeline.labels import LabelledSentence, labels_sha256, load_labels
 from pipeline.lexicon import LexiconTagger
 from pipeline.segment import Segmenter, lemmatise
@@ -64,6 +64,7 @@ class TrainResult:
     unreliable: list[str]
     test_scores: list[Scores] = field(default_factory=list)
     seconds: float = 0.0
+    comparison: object | None = None  # labelling.Comparison with the model replaced, when there was one
 
 
 def label_matrix(rows: Sequence[LabelledSentence], labels: Sequence[str]) -> np.ndarray:
@@ -221,9 +222,31 @@ def evaluate_rows(
     return [score(system, y, predicted, labels, bootstrap, settings.seed) for system, predicted in predictions.items()]
 
 
+def _guard(model_dir: Path, test_rows: Sequence[LabelledSentence], new_scores: list[Scores], settings: Settings,
+           lexicon: LexiconTagger, segmenter: Segmenter):  # noqa: ANN202 (labelling.Comparison)
+    """Compare with the model already in model_dir on the same test set; refuse a regression."""
+    from pipeline.labelling import compare_models, comparison_table, reliability_floors
+
+    try:
+        current = load_model(model_dir, lexicon.taxonomy.ids)
+    except ModelError:
+        return None  # incompatible or damaged: nothing meaningful to compare with
+    old_scores = evaluate_rows(test_rows, current, lexicon, segmenter, settings)
+    comparison = compare_models(old_scores, new_scores, settings.retrain_tolerance,
+                                reliability_floors(read_meta(model_dir), settings.reliability_f1_floor))
+    if not comparison.accepted:
+        header, rows = comparison_table(comparison)
+        table = "\n".join("  " + "  ".join(str(cell) for cell in row) for row in [header, *rows])
+        raise RegressionError(
+            "; ".join(comparison.reasons) + f". The current model in {model_dir} is kept; check the new labels "
+            f"(`councilscan label check`) or retrain with --force to replace it anyway.\n{table}"
+        )
+    return comparison
+
+
 def train(
     labels_path: Path, test_path: Path | None, model_dir: Path, settings: Settings,
-    taxonomy: Taxonomy, segmenter: Segmenter, lexicon: LexiconTagger,
+    taxonomy: Taxonomy, segmenter: Segmenter, lexicon: LexiconTagger, force: bool = False,
 ) -> TrainResult:
     started = dt.datetime.now(dt.timezone.utc)
     train_dir, test_dir = split_label_dirs(labels_path, test_path)
@@ -289,6 +312,12 @@ def train(
             "test": {s.system: {"micro_f1": round(s.micro_f1, 4), "macro_f1": round(s.macro_f1, 4)} for s in test_scores},
         },
     }
+    if (model_dir / META_FILE).is_file():
+        from pipeline.labelling import archive_model
+
+        if test_rows and not force:
+            result.comparison = _guard(model_dir, test_rows, test_scores, settings, lexicon, segmenter)
+        archive_model(model_dir)
     save_model(classifier, model_dir, meta)
     _write_atomic(model_dir / "MODEL_CARD.md", model_card(result, meta, y))
     return result

@@ -19,7 +19,7 @@ from pipeline.report import DOCUMENT_COLUMNS, EVIDENCE_COLUMNS, GAP_COLUMNS
 from pipeline.taxonomy import THEME_IDS
 
 SAMPLES = ROOT / "corpus/samples"
-COMMANDS = ("analyse", "train", "evaluate", "classify", "extract", "samples")
+COMMANDS = ("analyse", "train", "evaluate", "classify", "extract", "samples", "label")
 
 
 def run(*args: str) -> subprocess.CompletedProcess:
