@@ -70,18 +70,21 @@ def _settings(ctx: click.Context, **overrides: object) -> Settings:
 @click.option("--lexicon-only", is_flag=True, help="Do not use the trained classifier.")
 @click.option("--no-cache", is_flag=True, help="Extract every document again, ignoring the cache.")
 @click.option("--ocr", is_flag=True, help="OCR pages without a text layer with ocrmypdf (when installed).")
+@click.option("--engine", type=click.Choice(["pdfplumber", "pdfium"]), help="PDF text engine [default: pdfplumber].")
 @click.option("--workers", type=click.IntRange(min=0), help="Worker processes [default: one per core].")
 @click.option("--scheduler", help="Run on an existing Dask cluster at this address (e.g. tcp://host:8786).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar; only the summary line.")
 @click.pass_context
 def analyse(ctx: click.Context, folder: Path, out: Path, framework: str | None, all_frameworks: bool, model_dir: Path | None,
-            lexicon_only: bool, no_cache: bool, ocr: bool, workers: int | None, scheduler: str | None, quiet: bool) -> None:
+            lexicon_only: bool, no_cache: bool, ocr: bool, engine: str | None, workers: int | None, scheduler: str | None,
+            quiet: bool) -> None:
     """Tag guide themes in every document under FOLDER and write gap reports to --out."""
     from pipeline import run
 
     settings = _settings(ctx, framework=framework, all_frameworks=True if all_frameworks else None,
                          model_dir=str(model_dir) if model_dir else None, use_classifier=False if lexicon_only else None,
-                         cache_dir="" if no_cache else None, ocr=True if ocr else None, workers=workers, scheduler=scheduler)
+                         cache_dir="" if no_cache else None, ocr=True if ocr else None, engine=engine, workers=workers,
+                         scheduler=scheduler)
     with ProgressBar(disable=quiet or not sys.stderr.isatty()) as progress:
         summary = run.analyse(folder, out, settings, on_result=progress.update)
     click.echo(f"{summary.documents} documents ({summary.failed} failed, {summary.warnings} with warnings, "

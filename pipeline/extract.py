@@ -289,8 +289,9 @@ def extract_pdf(path: Path, max_pages: int, engine: str = "pdfplumber") -> tuple
 
     Engines differ only in how they build lines; the block rules after that are shared.
     "pdfplumber" (the default) also finds ruled tables and makes each row one `table_row` block.
-    "pdfium" (pipeline/extract_pdfium.py) is about ten times faster but has no table detection:
-    a table's cells come out as ordinary lines, so its rows become paragraphs.
+    "pdfium" (pipeline/extract_pdfium.py) builds lines 10-20x faster (the whole of extract_document
+    is ~6x faster on tests/benchmarks/bench_extract.py) but has no table detection: a table's cells
+    come out as ordinary lines, so its rows become paragraphs.
     """
     if engine not in PDF_ENGINES:
         raise ValueError(f"unknown PDF engine {engine!r}; use one of {', '.join(PDF_ENGINES)}")

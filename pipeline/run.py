@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pipeline import __version__
 from pipeline.aggregate import theme_verdicts, unassessable_verdicts
@@ -20,18 +21,18 @@ from pipeline.batch import TRANSIENT_FAILURES, run_dask, run_local
 from pipeline.cache import DocumentCache, ResultCache
 from pipeline.classify import ThemeClassifier, library_versions, load_model, read_meta
 from pipeline.config import Settings, as_dict
-from pipeline.depth import DepthTagger
 from pipeline.ensemble import combine
 from pipeline.errors import DocumentError, InputError, NoTextLayerError
 from pipeline.extract import EXTRACTOR_VERSION, doc_id_for, extract_document, find_documents, ocr_pdf, sha256_of
-from pipeline.htmlreport import write_visual_reports
-from pipeline.lexicon import LexiconTagger
 from pipeline.metadata import guess_metadata, metadata_for, read_metadata
 from pipeline.records import METADATA_COLUMNS, Document, DocumentResult, Evidence
 from pipeline.report import write_atomic, write_reports
 from pipeline.segment import Segmenter, lemmatise, segment
 from pipeline.taxonomy import Framework, Taxonomy, load_framework, load_taxonomy, packaged_frameworks
-from pipeline.tools import load_tools
+
+if TYPE_CHECKING:  # spaCy and matplotlib load only when a document needs analysing or a report drawing
+    from pipeline.depth import DepthTagger
+    from pipeline.lexicon import LexiconTagger
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +52,7 @@ class Summary:
 # Settings that change what a document's analysis says; the others (framework, caching, workers...)
 # only change how reports are written or how the work is scheduled.
 RESULT_SETTINGS = ("spacy_model", "taxonomy", "use_classifier", "covered_min_evidence", "lexicon_confidence",
-                   "classifier_veto", "classifier_only_min_evidence", "classifier_sure", "max_pages", "ocr")
+                   "classifier_veto", "classifier_only_min_evidence", "classifier_sure", "engine", "max_pages", "ocr")
 
 
 @dataclass(frozen=True)
@@ -103,9 +104,12 @@ class Analyser:
 
     @classmethod
     def load(cls, plan: RunPlan) -> Analyser:
-        settings = plan.settings
         import pdfplumber  # noqa: F401 (imported here, before workers fork, so each need not import it)
 
+        from pipeline.depth import DepthTagger
+        from pipeline.tools import load_tools
+
+        settings = plan.settings
         tools = load_tools(settings)
         classifier = load_model(Path(settings.model_dir), tools.taxonomy.ids) if plan.uses_model else None
         cache = DocumentCache(Path(settings.cache_dir) if settings.cache_dir else None)
@@ -113,12 +117,12 @@ class Analyser:
 
     def read_document(self, path: Path, digest: str) -> Document:
         """Extract (or fetch from the cache), OCR if asked and needed, and tag block languages."""
-        key = f"{digest}-x{EXTRACTOR_VERSION}-p{self.settings.max_pages}" + ("-ocr" if self.settings.ocr else "")
+        key = f"{digest}-x{EXTRACTOR_VERSION}-{self.settings.engine}-p{self.settings.max_pages}" + ("-ocr" if self.settings.ocr else "")
         cached = self.cache.get(key)
         if cached is not None:
             return replace(cached, doc_id=doc_id_for(path), path=str(path))
         try:
-            document = extract_document(path, self.settings.max_pages, digest)
+            document = extract_document(path, self.settings.max_pages, digest, self.settings.engine)
             needs_ocr = any("no text layer" in warning for warning in document.warnings)
         except NoTextLayerError:
             if not self.settings.ocr:
@@ -127,7 +131,7 @@ class Analyser:
         if self.settings.ocr and needs_ocr:
             with tempfile.TemporaryDirectory() as folder:
                 ocred = ocr_pdf(path, Path(folder) / path.name)
-                document = replace(extract_document(ocred, self.settings.max_pages, digest), doc_id=doc_id_for(path), path=str(path))
+                document = replace(extract_document(ocred, self.settings.max_pages, digest, self.settings.engine), doc_id=doc_id_for(path), path=str(path))
             document = replace(document, warnings=(*document.warnings, "text layer added by OCR (ocrmypdf): check quotes against the page"))
         self.cache.put(key, document)
         return document
@@ -292,6 +296,8 @@ def analyse(folder: Path, out: Path, settings: Settings,
         "input_set_sha256": hashlib.sha256("".join(r.sha256 for r in results).encode()).hexdigest(),
     }
     write_reports(out, results, plan.frameworks, plan.taxonomy, run_info)
+    from pipeline.htmlreport import write_visual_reports
+
     write_visual_reports(out)
     for note in plan.notes:
         log.warning(note)
@@ -309,6 +315,8 @@ class Classified:
 
 def classify_texts(texts: list[str], settings: Settings) -> Classified:
     """Run the trained classifier alone over free sentences (the `classify` command)."""
+    from pipeline.tools import load_tools
+
     tools = load_tools(settings)
     classifier = load_model(Path(settings.model_dir), tools.taxonomy.ids)
     lemma_texts = lemmatise(texts, tools.segmenter)

@@ -220,3 +220,16 @@ def test_formula_from_a_pdf_is_inert_and_all_frameworks_get_reports(tmp_path):
     assert (out / "summary.csv").is_file() and (out / "summary-local-digital-declaration.csv").is_file()
     connectivity = next(row for row in read(out / "gap_report.csv") if row["item_id"] == "connectivity")
     assert (connectivity["status"], connectivity["depth"], connectivity["targets"]) == ("thin", "target", "1")
+
+
+def test_pdfium_engine_finds_the_same_themes(tmp_path):
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    make_pdf(folder / "plan.pdf", "# Connectivity\nWe will bring gigabit broadband and 5G to every village by 2026.\n\n"
+             "# Inclusion\nWe will lend laptops through libraries to residents who are not online.\n")
+    themes = {}
+    for engine in ("pdfplumber", "pdfium"):
+        result = run("analyse", str(folder), "--out", str(tmp_path / engine), "--lexicon-only", "--no-cache", "--engine", engine)
+        assert result.returncode == 0, result.stderr
+        themes[engine] = {(row["theme"], row["sentence"]) for row in read(tmp_path / engine / "evidence.csv")}
+    assert themes["pdfium"] == themes["pdfplumber"] and themes["pdfium"]

@@ -2,8 +2,11 @@
 
 Run from the repository root:
 
-    .venv/bin/python tests/benchmarks/bench_extract.py [--engine pdfplumber] [--quick] [--keep DIR]
+    .venv/bin/python tests/benchmarks/bench_extract.py [--engine pdfplumber|pdfium] [--quick] [--keep DIR]
                                                         [--show CASE] [--rss-pages 300 | --no-rss]
+
+Without --engine, every engine runs on the same generated set and a side-by-side summary follows
+their reports. pdfium has no ruled-table detection: its table cells count as paragraph words.
 
 The test set is our own invented text about fictional councils, rendered by pipeline.pdfwrite, so
 every word, heading, running header, contents entry and Welsh paragraph is known. Each case
@@ -30,6 +33,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import json
 import os
 import re
 import subprocess
@@ -39,13 +43,19 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 from pipeline.markup import parse_source
 from pipeline.pdfwrite import write_pdf
 from pipeline.records import Block, Document
 
-ENGINES = {"pdfplumber": "pipeline.extract:extract_document"}
+# Engine name -> (extraction function as "module:attribute", keyword arguments); the memory probe
+# imports and calls it the same way in a fresh interpreter.
+ENGINES: dict[str, tuple[str, dict[str, str]]] = {
+    "pdfplumber": ("pipeline.extract:extract_document", {"engine": "pdfplumber"}),
+    "pdfium": ("pipeline.extract:extract_document", {"engine": "pdfium"}),
+}
 NON_CONTENT_KINDS = frozenset({"header", "footer", "toc"})
 TARGETS = {"precision": 0.99, "recall": 0.99, "hf_leaks": 0, "cid": 0, "rss_mib": 500.0}
 PAGE_FOOTER_RE = re.compile(r"\bPage \d+\b")
@@ -569,8 +579,9 @@ def score(case: Case, document: Document, seconds: float) -> Score:
 
 
 def load_engine(name: str) -> Callable[[Path], Document]:
-    module, function = ENGINES[name].split(":")
-    return getattr(importlib.import_module(module), function)
+    target, kwargs = ENGINES[name]
+    module, function = target.split(":")
+    return partial(getattr(importlib.import_module(module), function), **kwargs)
 
 
 def run_case(case: Case, path: Path, extract: Callable[[Path], Document]) -> tuple[Score, Document]:
@@ -586,7 +597,7 @@ def run_case(case: Case, path: Path, extract: Callable[[Path], Document]) -> tup
 # Peak memory of one long document, extracted in a fresh interpreter.
 
 RSS_PROBE = """
-import importlib, resource, sys, time
+import importlib, json, resource, sys, time
 from pathlib import Path
 
 
@@ -603,7 +614,7 @@ extract = getattr(importlib.import_module(module), function)
 unit = 1 if sys.platform == "darwin" else 1024  # ru_maxrss: bytes on macOS, KiB on Linux
 rss_before = own_kib("VmRSS")
 start = time.perf_counter()
-document = extract(Path(sys.argv[2]))
+document = extract(Path(sys.argv[2]), **json.loads(sys.argv[3]))
 seconds = time.perf_counter() - start
 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * unit
 hwm = own_kib("VmHWM")
@@ -627,12 +638,16 @@ def measure_rss(folder: Path, engine: str, pages: int = 300) -> Memory:
 
     Linux keeps ru_maxrss across fork and execve, so the child's figure can never be lower than
     this (parent) process's RSS when it spawned the child: an upper bound. VmHWM is printed
-    beside it as the extracting process's own peak.
+    beside it as the extracting process's own peak. The document is generated once per folder.
     """
     start = time.perf_counter()
-    path = write_case(big_document(pages), folder)
+    case = big_document(pages)
+    path = folder / f"{case.name}.pdf"
+    if not path.is_file():  # generation is deterministic: a second engine reuses the same file
+        path = write_case(case, folder)
     generate_seconds = time.perf_counter() - start
-    out = subprocess.run([sys.executable, "-c", RSS_PROBE, ENGINES[engine], str(path)],
+    target, kwargs = ENGINES[engine]
+    out = subprocess.run([sys.executable, "-c", RSS_PROBE, target, str(path), json.dumps(kwargs)],
                          check=True, capture_output=True, text=True).stdout.split()
     mib = [int(v) / 2**20 for v in out[2:5]]
     return Memory(int(out[0]), int(out[1]), mib[0], mib[1], mib[2], float(out[5]), generate_seconds)
@@ -710,47 +725,97 @@ def format_targets(scores: list[Score], memory: Memory | None) -> Iterator[str]:
     yield f"  cases missing a target: {', '.join(failing) if failing else 'none'}"
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--engine", choices=sorted(ENGINES), default="pdfplumber")
-    parser.add_argument("--quick", action="store_true", help="the reduced set the tests use")
-    parser.add_argument("--keep", type=Path, help="write the test set here instead of a temporary folder")
-    parser.add_argument("--show", metavar="CASE", action="append", default=[], help="print the source and blocks of CASE")
-    parser.add_argument("--rss-pages", type=int, default=300, help="pages in the memory test document")
-    parser.add_argument("--no-rss", action="store_true", help="skip the memory measurement")
-    args = parser.parse_args(argv)
-    extract = load_engine(args.engine)
+@dataclass
+class EngineRun:
+    """One engine's pass over the set: scores, the blocks (for --show) and the memory figure."""
 
-    with tempfile.TemporaryDirectory(prefix="bench-extract-") as tmp:
-        folder = args.keep or Path(tmp)
-        start = time.perf_counter()
-        generated = generate(folder, quick=args.quick)
-        print(f"generated {len(generated)} cases in {time.perf_counter() - start:.1f}s -> {folder}", file=sys.stderr)
-        extract(generated[0][1])  # warm-up: imports and first-use caches do not count towards pages/s
-        scores = []
-        for case, path in generated:
-            result, document = run_case(case, path, extract)
-            scores.append(result)
-            if case.name in args.show:
-                print(f"\n=== {case.name}: source ===\n{case.source_text}\n=== {case.name}: blocks ===")
-                for block in document.blocks:
-                    print(f"p{block.page} #{block.block_no} {block.kind} [{block.language}]: {block.text}")
-        memory = None
-        if not args.no_rss:
-            print(f"measuring peak RSS on a {args.rss_pages}-page document...", file=sys.stderr)
-            memory = measure_rss(folder, args.engine, args.rss_pages)
+    engine: str
+    scores: list[Score]
+    documents: dict[str, Document]
+    memory: Memory | None = None
 
+    @property
+    def table_rows(self) -> int:
+        return sum(b.kind == "table_row" for d in self.documents.values() for b in d.blocks)
+
+
+def warm_up(extract: Callable[[Path], Document], generated: list[tuple[Case, Path]]) -> None:
+    """Extract the first case, a hyphenated one and a Welsh one untimed, so that imports and first-use
+    caches (the engine; spaCy's lemma table behind hyphen repair, ~10 s to import with torch
+    installed; langdetect's profiles) do not count towards pages/s."""
+    chosen = {generated[0][1]}
+    chosen |= {next((p for c, p in generated if c.meta.get("hyphenate") == "true"), generated[0][1])}
+    chosen |= {next((p for c, p in generated if any(u.language != "en" for u in c.units)), generated[0][1])}
+    for path in sorted(chosen):
+        extract(path)
+
+
+def run_engine(engine: str, generated: list[tuple[Case, Path]]) -> EngineRun:
+    extract = load_engine(engine)
+    warm_up(extract, generated)
+    run = EngineRun(engine, [], {})
+    for case, path in generated:
+        result, document = run_case(case, path, extract)
+        run.scores.append(result)
+        run.documents[case.name] = document
+    return run
+
+
+def format_side_by_side(runs: list[EngineRun]) -> Iterator[str]:
+    """The headline figures of every engine on the same set, one column each, then per case."""
+    names = [run.engine for run in runs]
+    yield f"{'':<34}" + "".join(f"{name:>12}" for name in names)
+
+    def row(label: str, values: list[str]) -> str:
+        return f"  {label:<32}" + "".join(f"{value:>12}" for value in values)
+
+    totals = [overall(run.scores) for run in runs]
+    pages = [sum(s.pages for s in run.scores) for run in runs]
+    seconds = [sum(s.seconds for s in run.scores) for run in runs]
+    yield row("word precision", [f"{p:.3f}" for p, _ in totals])
+    yield row("word recall", [f"{r:.3f}" for _, r in totals])
+    yield row("header/footer leaks", [str(sum(len(s.hf_leaks) for s in run.scores)) for run in runs])
+    yield row("cid artefacts", [str(sum(len(s.cid) for s in run.scores)) for run in runs])
+    yield row("contents entries as content", [str(sum(len(s.toc_as_content) for s in run.scores)) for run in runs])
+    yield row("contents flagged / entries", [f"{sum(s.toc_flagged for s in run.scores)}/{sum(s.toc_entries for s in run.scores)}"
+                                             for run in runs])
+    yield row("welsh truth/detected/correct", ["/".join(str(sum(getattr(s, f"welsh_{k}") for s in run.scores))
+                                                        for k in ("truth", "detected", "correct")) for run in runs])
+    yield row("table_row blocks", [str(run.table_rows) for run in runs])
+    yield row("cases meeting every target", [f"{sum(s.meets_targets for s in run.scores)}/{len(run.scores)}" for run in runs])
+    yield row("pages/s (whole set)", [f"{p / t:.1f}" for p, t in zip(pages, seconds)])
+    if all(run.memory for run in runs):
+        yield row(f"peak RSS, {runs[0].memory.pages} pages (MiB)", [f"{run.memory.peak_mib:.1f}" for run in runs])  # type: ignore[union-attr]
+        yield row(f"pages/s, {runs[0].memory.pages}-page document", [f"{run.memory.pages / run.memory.seconds:.1f}"  # type: ignore[union-attr]
+                                                                     for run in runs])
+    if len(runs) > 1:
+        yield row(f"speed-up over {names[0]} (whole set)", [f"{seconds[0] / t:.1f}x" for t in seconds])
+    yield ""
+    yield (f"  {'case':<24} " + " ".join(f"{name + ' P/R':>18}" for name in names) + " "
+           + " ".join(f"{name + ' pages/s':>18}" for name in names))
+    for index, case in enumerate(s.case for s in runs[0].scores):
+        scores = [run.scores[index] for run in runs]
+        yield (f"  {case:<24} " + " ".join(f"{f'{s.precision:.3f}/{s.recall:.3f}':>18}" for s in scores) + " "
+               + " ".join(f"{s.pages / s.seconds:>18.1f}" for s in scores))
+
+
+def print_report(run: EngineRun, generated: list[tuple[Case, Path]], quick: bool, show: list[str]) -> None:
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
-    print(f"engine: {args.engine}; set: {'quick' if args.quick else 'full'}; {len(scores)} cases; "
+    print(f"engine: {run.engine}; set: {'quick' if quick else 'full'}; {len(run.scores)} cases; "
           f"{os.cpu_count()} CPUs, load average {load} (pages/s is noisy on a busy machine)")
     for case, _ in generated:
         print(f"  {case.name:<24} {case.exercises}")
+        if case.name in show:
+            print(f"\n=== {case.name}: source ===\n{case.source_text}\n=== {case.name}: blocks ({run.engine}) ===")
+            for block in run.documents[case.name].blocks:
+                print(f"p{block.page} #{block.block_no} {block.kind} [{block.language}]: {block.text}")
     print()
-    for line in format_table(scores):
+    for line in format_table(run.scores):
         print(line)
     print()
-    for line in format_details(scores):
+    for line in format_details(run.scores):
         print(line)
+    memory = run.memory
     if memory:
         print(f"\n{memory.pages}-page document ({memory.blocks} blocks), fresh subprocess: peak RSS (ru_maxrss) "
               f"{memory.peak_mib:.1f} MiB; own high-water mark (VmHWM) {memory.own_peak_mib:.1f} MiB, "
@@ -758,9 +823,44 @@ def main(argv: list[str] | None = None) -> int:
               f"  ru_maxrss is an upper bound: Linux carries the spawning process's RSS over fork/execve.\n"
               f"  Extracted in {memory.seconds:.1f}s = {memory.pages / memory.seconds:.1f} pages/s "
               f"(generated in {memory.generate_seconds:.1f}s).")
-    print("\ntargets:")
-    for line in format_targets(scores, memory):
+    print(f"\ntargets ({run.engine}):")
+    for line in format_targets(run.scores, memory):
         print(line)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--engine", choices=sorted(ENGINES), help="one engine only [default: all, side by side]")
+    parser.add_argument("--quick", action="store_true", help="the reduced set the tests use")
+    parser.add_argument("--keep", type=Path, help="write the test set here instead of a temporary folder")
+    parser.add_argument("--show", metavar="CASE", action="append", default=[], help="print the source and blocks of CASE")
+    parser.add_argument("--rss-pages", type=int, default=300, help="pages in the memory test document")
+    parser.add_argument("--no-rss", action="store_true", help="skip the memory measurement")
+    args = parser.parse_args(argv)
+    engines = [args.engine] if args.engine else list(ENGINES)
+
+    runs: list[EngineRun] = []
+    with tempfile.TemporaryDirectory(prefix="bench-extract-") as tmp:
+        folder = args.keep or Path(tmp)
+        start = time.perf_counter()
+        generated = generate(folder, quick=args.quick)
+        print(f"generated {len(generated)} cases in {time.perf_counter() - start:.1f}s -> {folder}", file=sys.stderr)
+        for engine in engines:
+            print(f"extracting with {engine}...", file=sys.stderr)
+            run = run_engine(engine, generated)
+            if not args.no_rss:
+                print(f"measuring peak RSS on a {args.rss_pages}-page document with {engine}...", file=sys.stderr)
+                run.memory = measure_rss(folder, engine, args.rss_pages)
+            runs.append(run)
+
+    for index, run in enumerate(runs):
+        if index:
+            print("\n" + "=" * 100 + "\n")
+        print_report(run, generated, args.quick, args.show)
+    if len(runs) > 1:
+        print("\n" + "=" * 100 + f"\n\nside by side, same {len(generated)} cases ({sum(s.pages for s in runs[0].scores)} pages):")
+        for line in format_side_by_side(runs):
+            print(line)
     return 0
 
 
