@@ -10,7 +10,7 @@ LABELS := $(wildcard corpus/labels/*/*.csv corpus/labels/*/*.jsonl)
 TRAIN_CODE := pipeline/train.py pipeline/classify.py pipeline/labels.py pipeline/lexicon.py pipeline/ensemble.py pipeline/segment.py
 
 .DEFAULT_GOAL := help
-.PHONY: help install analyse test train evaluate samples bench-extract clean
+.PHONY: help install analyse test train evaluate samples bench bench-extract clean
 
 help: ## Show this list
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -40,6 +40,9 @@ evaluate: $(STAMP) ## Score lexicon, classifier and ensemble on the held-out tes
 
 samples: $(STAMP) ## Rebuild the sample PDFs and truth file from corpus/sample-sources
 	$(BIN)/councilscan samples
+
+bench: $(STAMP) ## Print analyse speed vs raw pdfplumber, warm rerun, classification speed, peak memory
+	$(BIN)/python tests/benchmarks/bench.py
 
 bench-extract: $(STAMP) ## Print extraction quality (vs ground truth), speed and peak memory
 	$(BIN)/python tests/benchmarks/bench_extract.py
