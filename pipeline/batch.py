@@ -16,7 +16,8 @@ from concurrent.futures import as_completed
 from typing import TypeVar
 
 # Failures that say nothing about the file for certain (a busy machine, a lost worker): not cached.
-TRANSIENT_FAILURES = ("took longer than", "the worker crashed", "needed more than", "ran out of memory", "failed on the Dask cluster")
+TRANSIENT_FAILURES = ("took longer than", "the worker crashed", "needed more than", "ran out of memory",
+                      "failed on the Dask cluster", "unexpected error")
 
 Job = TypeVar("Job")
 Result = TypeVar("Result")

@@ -24,6 +24,8 @@ EXISTING_DIR = click.Path(exists=True, file_okay=False, path_type=Path)
 def cli(ctx: click.Context, config: Path | None, verbose: bool) -> None:
     """Read council digital strategies and report how well they cover the guide's themes."""
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s: %(message)s", stream=sys.stderr)
+    if not verbose:  # pdfminer warns about every oddity of a damaged PDF, without naming the file
+        logging.getLogger("pdfminer").setLevel(logging.ERROR)
     ctx.obj = load_settings(config)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import logging
 import re
 import statistics
 import unicodedata
@@ -30,6 +31,7 @@ from pipeline.language import tag_languages
 from pipeline.markup import BULLET_RE, parse_source
 from pipeline.records import Block, Document
 
+log = logging.getLogger(__name__)
 SUPPORTED_SUFFIXES = (".pdf", ".docx", ".html", ".htm", ".txt", ".md")
 EXTRACTOR_VERSION = "2"
 
@@ -244,7 +246,7 @@ def _open_pdf(path: Path):  # noqa: ANN202 (pdfplumber.PDF)
             raise EncryptedDocumentError(
                 path, "the PDF is password-protected", "ask the publisher for an unprotected copy or remove the password (e.g. `qpdf --decrypt`)"
             ) from exc
-        raise CorruptDocumentError(path, f"the PDF cannot be opened ({type(exc).__name__}: {exc})", "the file may be truncated or damaged; download it again") from exc
+        raise CorruptDocumentError(path, f"the PDF cannot be opened ({_describe(exc)})", "the file may be truncated or damaged; download it again") from exc
 
 
 PDF_ENGINES = ("pdfplumber", "pdfium")
@@ -271,9 +273,12 @@ def _pdfplumber_lines(path: Path, max_pages: int) -> tuple[str, int, list[list[_
     except (DocumentError, MemoryError):
         raise
     except Exception as exc:  # damaged content streams fail deep inside pdfminer
-        raise CorruptDocumentError(path, f"the PDF is damaged ({type(exc).__name__}: {exc})", "download it again or re-save it from a PDF viewer") from exc
+        raise CorruptDocumentError(path, f"the PDF is damaged ({_describe(exc)})", "download it again or re-save it from a PDF viewer") from exc
     finally:
-        pdf.close()
+        try:
+            pdf.close()
+        except Exception:  # closing re-walks a broken page tree; the first error is the one to report
+            log.debug("closing %s failed", path, exc_info=True)
     return title, total, pages
 
 
@@ -400,16 +405,32 @@ def extract_text_file(path: Path) -> tuple[str, list[Block]]:
     return next((b.text for b in blocks if b.kind == "heading"), ""), blocks
 
 
+def _describe(exc: BaseException) -> str:
+    """A short reason for a parser's error: its type and the start of its message."""
+    text = " ".join(str(exc).split())
+    return f"{type(exc).__name__}: {text[:160]}{'...' if len(text) > 160 else ''}" if text else type(exc).__name__
+
+
+MAX_DOCX_XML_BYTES = 200 * 1024 * 1024  # a real strategy's document.xml is a few MB
+
+
 def extract_docx(path: Path) -> tuple[str, list[Block]]:
     import zipfile
+    import zlib
 
     import docx
     from docx.opc.exceptions import PackageNotFoundError
+    from lxml.etree import LxmlError
 
     try:
+        with zipfile.ZipFile(path) as archive:
+            unpacked = sum(info.file_size for info in archive.infolist())
+        if unpacked > MAX_DOCX_XML_BYTES:
+            raise CorruptDocumentError(path, f"the Word file would unpack to {unpacked // 2**20} MiB (a zip bomb?)", "check where it came from")
         document = docx.Document(str(path))
-    except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError) as exc:
-        raise CorruptDocumentError(path, f"the Word file cannot be opened ({exc})", "re-save it from Word as .docx") from exc
+        document.element.body  # noqa: B018 (a document whose root is not a Word body fails here, not later)
+    except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError, AttributeError, zlib.error, LxmlError) as exc:
+        raise CorruptDocumentError(path, f"the Word file cannot be opened ({_describe(exc)})", "re-save it from Word as .docx") from exc
     items: list[tuple[int, str, str]] = []
     for paragraph in document.paragraphs:
         style = (paragraph.style.name if paragraph.style is not None else "").lower()

@@ -203,6 +203,12 @@ def analyse_job(job: Job, plan: RunPlan) -> DocumentResult:
         return _use_analyser(plan).analyse_document(job.path, job.sha256)
     except DocumentError as error:
         return failed_result(job, str(error))
+    except MemoryError:
+        raise  # reported by the batch runner
+    except Exception as error:  # a bug met on one document must not sink the batch: report it loudly
+        log.exception("unexpected error analysing %s", job.path)
+        return failed_result(job, f"unexpected error ({type(error).__name__}: {error}); this is a councilscan bug, "
+                                  "please report it with the file")
 
 
 def _unique_ids(results: list[DocumentResult]) -> list[DocumentResult]:

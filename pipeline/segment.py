@@ -48,6 +48,9 @@ def load_segmenter(spacy_model: str = "") -> Segmenter:
 
     nlp = spacy.blank("en")
     nlp.add_pipe("sentencizer")
+    # spaCy's 1M-character guard protects the parser and NER, which this pipeline does not have;
+    # one unbroken block of a long text or web page can exceed it.
+    nlp.max_length = 50_000_000
     table = load_lookups("en", ["lemma_lookup"]).get_table("lemma_lookup")
     return Segmenter(nlp, table, "blank:en+sentencizer+lookup-lemmas")  # a spaCy Table: keys are hashed strings
 
