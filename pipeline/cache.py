@@ -5,43 +5,20 @@ from __future__ import annotations
 import json
 import logging
 import os
+from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
+from typing import Generic, TypeVar
 
 from pipeline.records import Block, Document, DocumentResult, Evidence, ThemeVerdict
 
 log = logging.getLogger(__name__)
+Record = TypeVar("Record")
 
 
-class DocumentCache:
-    """Extracted documents stored as JSON under folder, keyed by content hash and extractor version."""
-
-    def __init__(self, folder: Path | None) -> None:
-        self.folder = folder
-
-    def _path(self, key: str) -> Path | None:
-        return self.folder / "extract" / key[:2] / f"{key}.json" if self.folder else None
-
-    def get(self, key: str) -> Document | None:
-        path = self._path(key)
-        if path is None or not path.is_file():
-            return None
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-            blocks = tuple(Block(**{**b, "bbox": tuple(b["bbox"]) if b["bbox"] else None}) for b in data.pop("blocks"))
-            return Document(**{**data, "blocks": blocks, "warnings": tuple(data["warnings"])})
-        except (OSError, ValueError, TypeError, KeyError) as exc:  # a damaged entry is re-extracted, not fatal
-            log.warning("ignoring damaged cache entry %s (%s)", path, exc)
-            return None
-
-    def put(self, key: str, document: Document) -> None:
-        path = self._path(key)
-        if path is None:
-            return
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(asdict(document), ensure_ascii=False), encoding="utf-8")
-        tmp.replace(path)
+def document_from_dict(data: dict) -> Document:
+    blocks = tuple(Block(**{**b, "bbox": tuple(b["bbox"]) if b["bbox"] else None}) for b in data["blocks"])
+    return Document(**{**data, "blocks": blocks, "warnings": tuple(data["warnings"])})
 
 
 def _evidence(data: dict) -> Evidence:
@@ -53,32 +30,43 @@ def result_from_dict(data: dict) -> DocumentResult:
     return DocumentResult(**{**data, "evidence": tuple(_evidence(e) for e in data["evidence"]), "verdicts": verdicts})
 
 
-class ResultCache:
-    """Per-document analysis results, so a rerun (or a resumed, interrupted run) only analyses the
-    documents that are new or changed. The key covers the file's bytes, the extractor, the model,
-    the taxonomy and the settings that change results."""
+class JsonCache(Generic[Record]):
+    """Records stored as JSON files under folder/kind, one per key; folder None disables it.
+    A damaged entry is a miss (and is rewritten), never an error."""
 
-    def __init__(self, folder: Path | None) -> None:
-        self.folder = folder
+    def __init__(self, folder: Path | None, kind: str, decode: Callable[[dict], Record]) -> None:
+        self.folder, self.kind, self.decode = folder, kind, decode
 
     def _path(self, key: str) -> Path | None:
-        return self.folder / "results" / key[:2] / f"{key}.json" if self.folder else None
+        return self.folder / self.kind / key[:2] / f"{key}.json" if self.folder else None
 
-    def get(self, key: str) -> DocumentResult | None:
+    def get(self, key: str) -> Record | None:
         path = self._path(key)
         if path is None or not path.is_file():
             return None
         try:
-            return result_from_dict(json.loads(path.read_text(encoding="utf-8")))
+            return self.decode(json.loads(path.read_text(encoding="utf-8")))
         except (OSError, ValueError, TypeError, KeyError) as exc:
             log.warning("ignoring damaged cache entry %s (%s)", path, exc)
             return None
 
-    def put(self, key: str, result: DocumentResult) -> None:
+    def put(self, key: str, record: Record) -> None:
         path = self._path(key)
         if path is None:
             return
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(asdict(result), ensure_ascii=False), encoding="utf-8")
+        tmp.write_text(json.dumps(asdict(record), ensure_ascii=False), encoding="utf-8")  # type: ignore[call-overload]
         tmp.replace(path)
+
+
+def document_cache(folder: Path | None) -> JsonCache[Document]:
+    """Extracted documents, keyed by content hash, extractor version and extraction settings."""
+    return JsonCache(folder, "extract", document_from_dict)
+
+
+def result_cache(folder: Path | None) -> JsonCache[DocumentResult]:
+    """Per-document analysis results, so a rerun (or a resumed, interrupted run) only analyses the
+    documents that are new or changed. The key covers the file's bytes, the extractor, the model,
+    the taxonomy and the settings that change results."""
+    return JsonCache(folder, "results", result_from_dict)

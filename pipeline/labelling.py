@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from pipeline.cache import DocumentCache
+from pipeline.cache import document_cache
 from pipeline.classify import META_FILE, MODEL_FILE, build_pipeline, load_model, read_meta
 from pipeline.config import Settings
 from pipeline.depth import DepthTagger
@@ -131,7 +131,7 @@ def export_candidates(
     labels = tools.taxonomy.ids
     classifier = load_model(model_dir, labels)
     analyser = Analyser(settings, tools.taxonomy, tools.segmenter, tools.lexicon, classifier,
-                        DocumentCache(Path(settings.cache_dir) if settings.cache_dir else None),
+                        document_cache(Path(settings.cache_dir) if settings.cache_dir else None),
                         DepthTagger(tools.segmenter.nlp.vocab))  # type: ignore[attr-defined]
     cut = np.array([classifier.thresholds[label] for label in labels])
     seen = set(labelled_sentences(labelled, labels))
@@ -266,22 +266,15 @@ def import_labels(
                       themes=() if row.themes == (NO_THEME,) else row.themes)
         key = label_key(row.text)
         shown = ";".join(row.themes) or NO_THEME
-        if key in fresh:
-            first = fresh[key]
-            if first.themes == row.themes:
-                repeated += 1
-            else:
-                errors.append(f"{where}: this sentence is labelled {shown} here but {';'.join(first.themes) or NO_THEME} "
-                              f"at line {first.line}; keep one label")
-        elif key in existing:
-            earlier = existing[key]
-            if earlier.themes == row.themes:
-                already += 1
-            else:
-                errors.append(f"{where}: this sentence is labelled {shown} here but {';'.join(earlier.themes) or NO_THEME} "
-                              f"at {earlier.file}:{earlier.line}; correct one of them")
-        else:
+        in_this_file = key in fresh
+        earlier = fresh.get(key) or existing.get(key)
+        if earlier is None:
             fresh[key] = row
+        elif earlier.themes == row.themes:
+            repeated, already = (repeated + 1, already) if in_this_file else (repeated, already + 1)
+        else:
+            at, fix = (f"line {earlier.line}", "keep one label") if in_this_file else (f"{earlier.file}:{earlier.line}", "correct one of them")
+            errors.append(f"{where}: this sentence is labelled {shown} here but {';'.join(earlier.themes) or NO_THEME} at {at}; {fix}")
     side = _side(target, labels) if labels.is_dir() else None
     if side and fresh:
         other_name, other_dir = side

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from pipeline import __version__
 from pipeline.aggregate import theme_verdicts, unassessable_verdicts
 from pipeline.batch import TRANSIENT_FAILURES, run_dask, run_local
-from pipeline.cache import DocumentCache, ResultCache
+from pipeline.cache import JsonCache, document_cache, result_cache
 from pipeline.classify import ThemeClassifier, library_versions, load_model, read_meta
 from pipeline.config import Settings, as_dict
 from pipeline.ensemble import combine
@@ -99,7 +99,7 @@ class Analyser:
     segmenter: Segmenter
     lexicon: LexiconTagger
     classifier: ThemeClassifier | None
-    cache: DocumentCache
+    cache: JsonCache[Document]
     depth: DepthTagger
 
     @classmethod
@@ -112,7 +112,7 @@ class Analyser:
         settings = plan.settings
         tools = load_tools(settings)
         classifier = load_model(Path(settings.model_dir), tools.taxonomy.ids) if plan.uses_model else None
-        cache = DocumentCache(Path(settings.cache_dir) if settings.cache_dir else None)
+        cache = document_cache(Path(settings.cache_dir) if settings.cache_dir else None)
         return cls(settings, tools.taxonomy, tools.segmenter, tools.lexicon, classifier, cache, DepthTagger(tools.segmenter.nlp.vocab))
 
     def read_document(self, path: Path, digest: str) -> Document:
@@ -263,7 +263,7 @@ def analyse(folder: Path, out: Path, settings: Settings,
         raise InputError(f"{folder}: no documents found (looked for .pdf, .docx, .html, .htm, .txt, .md)")
     overrides = read_metadata(folder)
     plan = RunPlan.load(settings)
-    results_cache = ResultCache(Path(settings.cache_dir) if settings.cache_dir else None)
+    results_cache = result_cache(Path(settings.cache_dir) if settings.cache_dir else None)
     jobs = [Job(path, sha256_of(path), plan.taxonomy.ids) for path in paths]
     by_path: dict[Path, DocumentResult] = {}
     todo = []
