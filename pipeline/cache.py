@@ -60,6 +60,33 @@ class JsonCache(Generic[Record]):
         tmp.replace(path)
 
 
+class BlobCache:
+    """Bytes stored under folder/kind, one file per key; folder None disables it (for derived files
+    such as heatmap.png, whose drawing costs more than the rest of a cached rerun)."""
+
+    def __init__(self, folder: Path | None, kind: str, suffix: str) -> None:
+        self.folder, self.kind, self.suffix = folder, kind, suffix
+
+    def _path(self, key: str) -> Path | None:
+        return self.folder / self.kind / f"{key}{self.suffix}" if self.folder else None
+
+    def get(self, key: str) -> bytes | None:
+        path = self._path(key)
+        try:
+            return path.read_bytes() if path else None
+        except OSError:
+            return None
+
+    def put(self, key: str, data: bytes) -> None:
+        path = self._path(key)
+        if path is None:
+            return
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        tmp.write_bytes(data)
+        tmp.replace(path)
+
+
 def document_cache(folder: Path | None) -> JsonCache[Document]:
     """Extracted documents, keyed by content hash, extractor version and extraction settings."""
     return JsonCache(folder, "extract", document_from_dict)

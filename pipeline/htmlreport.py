@@ -3,24 +3,22 @@
 Both are built from the CSVs report.py already wrote, so they can be redrawn from any output folder
 without re-analysing. report.html is one self-contained file (inline CSS, JS and data; no network),
 so it can be emailed to a councillor or opened from a shared drive. This is the only module
-importing matplotlib.
+importing matplotlib, and only when a heatmap is not already cached: drawing one costs more than
+the whole of a cached rerun.
 """
 
 from __future__ import annotations
 
 import csv
+import hashlib
+import io
 import json
-import os
 from collections import defaultdict
 from dataclasses import dataclass
 from html import escape
 from pathlib import Path
 
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.colors import ListedColormap
-from matplotlib.figure import Figure
-from matplotlib.patches import Patch
-
+from pipeline.cache import BlobCache
 from pipeline.config import STATUSES
 from pipeline.report import FORMULA_STARTS, write_atomic
 
@@ -58,11 +56,11 @@ class Reports:
         return self.gaps[doc_id, item_id]
 
 
-def write_visual_reports(out: Path) -> list[Path]:
+def write_visual_reports(out: Path, cache_dir: Path | None = None) -> list[Path]:
     """Write report.html and heatmap.png into out from the CSV reports already there."""
     reports = read_reports(out)
     write_atomic(out / "report.html", render_html(reports))
-    write_heatmap(out / "heatmap.png", reports)
+    write_heatmap(out / "heatmap.png", reports, BlobCache(cache_dir, "heatmaps", ".png"))
     return [out / "report.html", out / "heatmap.png"]
 
 
@@ -231,38 +229,54 @@ def _card_html(reports: Reports, d: int, doc: dict[str, str]) -> str:
     return "\n".join(parts)
 
 
-def write_heatmap(path: Path, reports: Reports) -> None:
-    """Draw the documents x items grid with matplotlib's Agg canvas (no pyplot, no display, no global state)."""
+HEATMAP_VERSION = "1"  # bump when the drawing changes, so cached images are redrawn
+
+
+def write_heatmap(path: Path, reports: Reports, cache: BlobCache | None = None) -> None:
+    """Write the heatmap, drawn or (same statuses, labels and drawing code) copied from the cache."""
     codes = [[STATUSES.index(reports.cell(doc["doc_id"], item.id)["status"]) for item in reports.items]
              for doc in reports.documents]
-    figure = Figure(figsize=(3 + 0.4 * len(reports.items), 3 + 0.4 * len(reports.documents)))
+    rows, columns = [doc["doc_id"] for doc in reports.documents], [item.id for item in reports.items]
+    key = hashlib.sha256(json.dumps([HEATMAP_VERSION, reports.framework, rows, columns, codes]).encode()).hexdigest()
+    png = cache.get(key) if cache else None
+    if png is None:
+        png = draw_heatmap(codes, rows, columns, reports.framework)
+        if cache:
+            cache.put(key, png)
+    write_atomic(path, png)
+
+
+def draw_heatmap(codes: list[list[int]], rows: list[str], columns: list[str], title: str) -> bytes:
+    """The documents x items grid as PNG bytes, with matplotlib's Agg canvas (no pyplot, no display, no global state)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.colors import ListedColormap
+    from matplotlib.figure import Figure
+    from matplotlib.patches import Patch
+
+    figure = Figure(figsize=(3 + 0.4 * len(columns), 3 + 0.4 * len(rows)))
     FigureCanvasAgg(figure)
     axes = figure.add_subplot()
     axes.imshow(codes, cmap=ListedColormap([COLOURS[s] for s in STATUSES]), vmin=-0.5, vmax=len(STATUSES) - 0.5)
     for row, line in enumerate(codes):
         for column, code in enumerate(line):
             axes.text(column, row, LETTERS[STATUSES[code]], ha="center", va="center", fontsize=8, color=INK[STATUSES[code]])
-    axes.set_xticks(range(len(reports.items)), [item.id for item in reports.items], rotation=45, ha="right",
-                    rotation_mode="anchor", fontsize=8)
-    axes.set_yticks(range(len(reports.documents)), [doc["doc_id"] for doc in reports.documents], fontsize=8)
+    axes.set_xticks(range(len(columns)), columns, rotation=45, ha="right", rotation_mode="anchor", fontsize=8)
+    axes.set_yticks(range(len(rows)), rows, fontsize=8)
     axes.tick_params(length=0)
-    axes.set_xticks([x - 0.5 for x in range(1, len(reports.items))], minor=True)
-    axes.set_yticks([y - 0.5 for y in range(1, len(reports.documents))], minor=True)
+    axes.set_xticks([x - 0.5 for x in range(1, len(columns))], minor=True)
+    axes.set_yticks([y - 0.5 for y in range(1, len(rows))], minor=True)
     axes.grid(which="minor", color="white", linewidth=1.5)
     axes.tick_params(which="minor", length=0)
     for spine in axes.spines.values():
         spine.set_visible(False)
     axes.legend(handles=[Patch(facecolor=COLOURS[s], label=f"{LETTERS[s]} {LABELS[s]}") for s in STATUSES],
                 loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=len(STATUSES), frameon=False, fontsize=8)
-    if reports.framework:
-        axes.set_title(reports.framework, fontsize=9, pad=24)
-    tmp = path.with_name(f".{path.name}.tmp")
-    with tmp.open("wb") as handle:
-        # No Software (version) metadata, and Agg writes no time: the same reports give a byte-identical file.
-        figure.savefig(handle, format="png", dpi=150, bbox_inches="tight", metadata={"Software": None})
-        handle.flush()
-        os.fsync(handle.fileno())
-    tmp.replace(path)
+    if title:
+        axes.set_title(title, fontsize=9, pad=24)
+    buffer = io.BytesIO()
+    # No Software (version) metadata, and Agg writes no time: the same reports give a byte-identical file.
+    figure.savefig(buffer, format="png", dpi=150, bbox_inches="tight", metadata={"Software": None})
+    return buffer.getvalue()
 
 
 CSS = """

@@ -457,9 +457,9 @@ def learning_curve(
     for fraction in sorted(fractions):
         index = _stratified_subset(y, fraction, settings.seed)
         subset, y_subset = list(texts[index]), y[index]
-        oof = out_of_fold(subset, y_subset, settings.classifier_c, settings.cv_folds, settings.seed)
+        oof = out_of_fold(subset, y_subset, settings.classifier_c, settings.cv_folds, settings.seed, settings.classifier_features)
         thresholds, _ = tune_thresholds(y_subset, oof, ids)
-        model = build_pipeline(settings.classifier_c, settings.seed).fit(subset, y_subset)
+        model = build_pipeline(settings.classifier_c, settings.seed, settings.classifier_features).fit(subset, y_subset)
         predicted = (model.predict_proba(test_texts) >= np.array([thresholds[t] for t in ids])).astype(int)
         result = score("classifier", y_test, predicted, ids)
         points.append((float(fraction), len(index), round(result.micro_f1, 4), round(result.macro_f1, 4)))

@@ -304,7 +304,7 @@ def analyse(folder: Path, out: Path, settings: Settings,
     write_reports(out, results, plan.frameworks, plan.taxonomy, run_info)
     from pipeline.htmlreport import write_visual_reports
 
-    write_visual_reports(out)
+    write_visual_reports(out, Path(settings.cache_dir) if settings.cache_dir else None)
     for note in plan.notes:
         log.warning(note)
     return Summary(out, len(results), sum(r.status == "failed" for r in results), sum(r.status == "warning" for r in results),

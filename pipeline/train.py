@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -10,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from pipeline import __version__
-from pipeline.classify import META_FILE, ThemeClassifier, build_pipeline, library_versions, load_model, read_meta, save_model
+from pipeline.classify import META_FILE, ThemeClassifier, build_pipeline, feature_meta, library_versions, load_model, read_meta, save_model
 from pipeline.config import Settings
 from pipeline.errors import LabelError, ModelError, RegressionError
 from pipeline.labels import LabelledSentence, labels_sha256, load_labels
@@ -125,14 +127,14 @@ def near_duplicates(train_texts: Sequence[str], test_texts: Sequence[str], thres
     return sorted(pairs, key=lambda pair: -pair[2])
 
 
-def out_of_fold(texts: Sequence[str], y: np.ndarray, c: float, folds: int, seed: int) -> np.ndarray:
+def out_of_fold(texts: Sequence[str], y: np.ndarray, c: float, folds: int, seed: int, features: str = "ngrams") -> np.ndarray:
     from iterstrat.ml_stratifiers import MultilabelStratifiedKFold
 
     oof = np.zeros(y.shape, dtype=float)
     splitter = MultilabelStratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
     texts = np.asarray(texts, dtype=object)
     for train_index, test_index in splitter.split(texts, y):
-        pipeline = build_pipeline(c, seed)
+        pipeline = build_pipeline(c, seed, features)
         pipeline.fit(list(texts[train_index]), y[train_index])
         oof[test_index] = pipeline.predict_proba(list(texts[test_index]))
     return oof
@@ -267,8 +269,8 @@ def train(
     if thin:
         raise LabelError(f"{train_dir}: theme(s) {', '.join(thin)} have fewer than {settings.cv_folds} positive examples; label more")
     texts = lemmatise([r.text for r in rows], segmenter)
-    c = settings.classifier_c
-    oof = out_of_fold(texts, y, c, settings.cv_folds, settings.seed)
+    c, features = settings.classifier_c, settings.classifier_features
+    oof = out_of_fold(texts, y, c, settings.cv_folds, settings.seed, features)
     thresholds, cv_f1 = tune_thresholds(y, oof, labels)
     predicted = (oof >= np.array([thresholds[label] for label in labels])).astype(int)
     cv_micro = score("cv", y, predicted, labels).micro_f1
@@ -276,11 +278,14 @@ def train(
     ensemble_thresholds, vetoes = tune_ensemble(y, oof, lexicon_y, labels)
     ensemble_cut = (np.array([ensemble_thresholds[label] for label in labels]), np.array([vetoes[label] for label in labels]))
     cv_ensemble = score("cv-ensemble", y, ensemble_matrix(lexicon_y, oof, *ensemble_cut), labels)
-    pipeline = build_pipeline(c, settings.seed)
+    pipeline = build_pipeline(c, settings.seed, features)
     pipeline.fit(list(texts), y)
     unreliable = [label for label in labels if cv_f1[label] < settings.reliability_f1_floor]
     data_sha = labels_sha256(train_dir)
-    model_id = f"theme-classifier-{data_sha[:12]}-{taxonomy.sha256[:8]}"
+    # Anything that changes the predictions changes the id, so cached analyse results are never reused wrongly.
+    recipe = json.dumps([data_sha, taxonomy.sha256, features, c, settings.seed, settings.cv_folds, __version__,
+                         library_versions()["scikit-learn"], thresholds, ensemble_thresholds, vetoes], sort_keys=True)
+    model_id = f"theme-classifier-{features}-{hashlib.sha256(recipe.encode()).hexdigest()[:12]}"
     classifier = ThemeClassifier(pipeline, labels, thresholds, {label: label not in unreliable for label in labels}, model_id,
                                  ensemble_thresholds, vetoes)
     test_scores = evaluate_rows(test_rows, classifier, lexicon, segmenter, settings, settings.bootstrap_samples) if test_rows else []
@@ -300,7 +305,7 @@ def train(
         "cv_folds": settings.cv_folds,
         "bootstrap": f"{settings.bootstrap_samples} resamples of the test sentences",
         "c": c,
-        "features": "tfidf word 1-2 + char_wb 3-5 on lower-case lemmas",
+        **feature_meta(features),
         "versions": library_versions(),
         "training_data": {"path": str(train_dir), "sha256": data_sha, "sentences": len(rows)},
         "test_data": {"path": str(test_dir) if test_dir else None, "sha256": labels_sha256(test_dir) if test_dir else None,
@@ -365,7 +370,7 @@ def model_card(result: TrainResult, meta: dict, y_train: np.ndarray) -> str:
         f"- **What it does:** tags a sentence from a council digital strategy with any of the {len(labels)} themes of "
         "the councilscan taxonomy (multi-label). In `analyse` it works together with the lexicon (see README, "
         "'How themes are found').",
-        f"- **Model:** {meta['features']}; one-vs-rest logistic regression (C={result.c}, balanced class weights); "
+        f"- **Model:** {meta['feature_description']}; one-vs-rest logistic regression (C={result.c}, balanced class weights); "
         "per-theme thresholds tuned for F1 on out-of-fold predictions of "
         f"{meta['cv_folds']}-fold multilabel-stratified cross-validation on the training set. For `analyse`, which "
         "combines lexicon and classifier, a second threshold and a veto per theme are tuned the same way for the F1 "

@@ -147,6 +147,9 @@ def test_exit_codes(tmp_path):
     bad_config.write_text("covered_min_evidnce = 2\n")
     result = run("--config", str(bad_config), "analyse", str(SAMPLES))
     assert result.returncode == 3 and "unknown setting" in result.stderr
+    bad_config.write_text('classifier_features = "bert"\n')
+    result = run("--config", str(bad_config), "analyse", str(SAMPLES))
+    assert result.returncode == 3 and "unknown value 'bert'" in result.stderr and "ngrams, embeddings" in result.stderr
 
 
 def test_extract_command_writes_jsonl(tmp_path):

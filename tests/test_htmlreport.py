@@ -18,6 +18,7 @@ from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from conftest import ROOT
 from pipeline.config import Settings
+from pipeline import htmlreport
 from pipeline.htmlreport import STANDARD_DOCUMENT_COLUMNS, script_json, write_visual_reports
 from pipeline.run import analyse
 
@@ -107,6 +108,30 @@ def test_outputs_are_byte_identical_and_written_atomically(reports: Path):
     assert write_visual_reports(reports) == [reports / "report.html", reports / "heatmap.png"]
     assert {name: (reports / name).read_bytes() for name in before} == before
     assert not list(reports.glob(".*.tmp"))
+
+
+def test_a_cached_heatmap_is_reused_and_redrawn_when_statuses_change(reports: Path, tmp_path, monkeypatch):
+    out, cache = tmp_path / "out", tmp_path / "cache"
+    shutil.copytree(reports, out)
+    write_visual_reports(out, cache)
+    assert (out / "heatmap.png").read_bytes() == (reports / "heatmap.png").read_bytes()
+    assert len(list((cache / "heatmaps").glob("*.png"))) == 1
+
+    def no_drawing(*args: object) -> bytes:
+        raise AssertionError("the heatmap was drawn again although nothing changed")
+
+    (out / "heatmap.png").unlink()
+    with monkeypatch.context() as patch:
+        patch.setattr(htmlreport, "draw_heatmap", no_drawing)
+        write_visual_reports(out, cache)
+    assert (out / "heatmap.png").read_bytes() == (reports / "heatmap.png").read_bytes()
+
+    gaps = read_csv(out / "gap_report.csv")
+    gaps[0]["status"] = "covered" if gaps[0]["status"] != "covered" else "missing"
+    write_csv(out / "gap_report.csv", gaps)
+    write_visual_reports(out, cache)
+    assert (out / "heatmap.png").read_bytes() != (reports / "heatmap.png").read_bytes()
+    assert len(list((cache / "heatmaps").glob("*.png"))) == 2
 
 
 def test_heatmap_is_a_png_without_timestamp(reports: Path):
