@@ -61,8 +61,8 @@ class JsonCache(Generic[Record]):
 
 
 class BlobCache:
-    """Bytes stored under folder/kind, one file per key; folder None disables it (for derived files
-    such as heatmap.png, whose drawing costs more than the rest of a cached rerun)."""
+    """Bytes stored under folder/kind, one file per key; folder None disables it. For report.html and
+    heatmap.png, which cost more to draw than all the rest of a fully cached rerun."""
 
     def __init__(self, folder: Path | None, kind: str, suffix: str) -> None:
         self.folder, self.kind, self.suffix = folder, kind, suffix

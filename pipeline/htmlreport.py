@@ -3,8 +3,7 @@
 Both are built from the CSVs report.py already wrote, so they can be redrawn from any output folder
 without re-analysing. report.html is one self-contained file (inline CSS, JS and data; no network),
 so it can be emailed to a councillor or opened from a shared drive. This is the only module
-importing matplotlib, and only when a heatmap is not already cached: drawing one costs more than
-the whole of a cached rerun.
+importing matplotlib, and only when the reports are not already cached.
 """
 
 from __future__ import annotations
@@ -56,11 +55,29 @@ class Reports:
         return self.gaps[doc_id, item_id]
 
 
+SOURCES = ("documents.csv", "gap_report.csv", "evidence.csv")  # all the visual reports are drawn from
+VISUAL_VERSION = "1"  # bump when report.html or heatmap.png change for the same CSVs, so cached copies are redrawn
+
+
 def write_visual_reports(out: Path, cache_dir: Path | None = None) -> list[Path]:
-    """Write report.html and heatmap.png into out from the CSV reports already there."""
-    reports = read_reports(out)
-    write_atomic(out / "report.html", render_html(reports))
-    write_heatmap(out / "heatmap.png", reports, BlobCache(cache_dir, "heatmaps", ".png"))
+    """Write report.html and heatmap.png into out from the CSV reports already there.
+
+    With a cache_dir, the same CSVs give the cached files back without drawing: drawing costs more
+    than all the rest of a rerun whose documents all come from the cache.
+    """
+    digest = hashlib.sha256(VISUAL_VERSION.encode())
+    for name in SOURCES:
+        digest.update((out / name).read_bytes())
+    key = digest.hexdigest()
+    html_cache, png_cache = BlobCache(cache_dir, "visual", ".html"), BlobCache(cache_dir, "visual", ".png")
+    html, png = html_cache.get(key), png_cache.get(key)
+    if html is None or png is None:
+        reports = read_reports(out)
+        html, png = render_html(reports).encode("utf-8"), draw_heatmap(reports)
+        html_cache.put(key, html)
+        png_cache.put(key, png)
+    write_atomic(out / "report.html", html)
+    write_atomic(out / "heatmap.png", png)
     return [out / "report.html", out / "heatmap.png"]
 
 
@@ -229,29 +246,16 @@ def _card_html(reports: Reports, d: int, doc: dict[str, str]) -> str:
     return "\n".join(parts)
 
 
-HEATMAP_VERSION = "1"  # bump when the drawing changes, so cached images are redrawn
-
-
-def write_heatmap(path: Path, reports: Reports, cache: BlobCache | None = None) -> None:
-    """Write the heatmap, drawn or (same statuses, labels and drawing code) copied from the cache."""
-    codes = [[STATUSES.index(reports.cell(doc["doc_id"], item.id)["status"]) for item in reports.items]
-             for doc in reports.documents]
-    rows, columns = [doc["doc_id"] for doc in reports.documents], [item.id for item in reports.items]
-    key = hashlib.sha256(json.dumps([HEATMAP_VERSION, reports.framework, rows, columns, codes]).encode()).hexdigest()
-    png = cache.get(key) if cache else None
-    if png is None:
-        png = draw_heatmap(codes, rows, columns, reports.framework)
-        if cache:
-            cache.put(key, png)
-    write_atomic(path, png)
-
-
-def draw_heatmap(codes: list[list[int]], rows: list[str], columns: list[str], title: str) -> bytes:
+def draw_heatmap(reports: Reports) -> bytes:
     """The documents x items grid as PNG bytes, with matplotlib's Agg canvas (no pyplot, no display, no global state)."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.colors import ListedColormap
     from matplotlib.figure import Figure
     from matplotlib.patches import Patch
+
+    codes = [[STATUSES.index(reports.cell(doc["doc_id"], item.id)["status"]) for item in reports.items]
+             for doc in reports.documents]
+    rows, columns, title = [doc["doc_id"] for doc in reports.documents], [item.id for item in reports.items], reports.framework
 
     figure = Figure(figsize=(3 + 0.4 * len(columns), 3 + 0.4 * len(rows)))
     FigureCanvasAgg(figure)

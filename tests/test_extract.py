@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from conftest import make_pdf
+from conftest import ROOT, make_pdf
 from pipeline.errors import (
     CorruptDocumentError,
     EmptyDocumentError,
@@ -162,3 +162,49 @@ def test_find_documents_sorts_and_skips(tmp_path):
     documents, skipped = find_documents(tmp_path)
     assert [p.name for p in documents] == ["a.txt", "b.pdf"]
     assert [p.name for p in skipped] == ["notes.xlsx"]
+
+
+def _words_both_ways(path: Path) -> list[tuple[list[dict], list[dict]]]:
+    import pdfplumber
+    from pdfplumber.utils import extract_words
+
+    from pipeline.extract import _page_chars
+
+    options = {"use_text_flow": True, "extra_attrs": ["size", "fontname"]}
+    with pdfplumber.open(path) as pdf:
+        ours = [extract_words(_page_chars(page)[0], **options) for page in pdf.pages]
+    with pdfplumber.open(path) as pdf:
+        theirs = [page.extract_words(**options) for page in pdf.pages]
+    return list(zip(ours, theirs, strict=True))
+
+
+def test_lean_characters_give_exactly_pdfplumbers_words(tmp_path):
+    """_page_chars skips pdfplumber's per-character colour resolution; the words must not change,
+    on our samples (tables, columns, bullets) and on pages with a shifted MediaBox or rotated."""
+    import pypdfium2
+
+    samples = sorted((ROOT / "corpus" / "samples").glob("*.pdf"))
+    document = pypdfium2.PdfDocument(samples[0])
+    document[0].set_mediabox(20, 30, 580, 800)
+    document[1].set_rotation(90)
+    odd = tmp_path / "odd-pages.pdf"
+    document.save(odd)
+    document.close()
+    pages = 0
+    for path in [*samples, odd]:
+        for ours, theirs in _words_both_ways(path):
+            assert ours == theirs, path.name
+            pages += 1
+    assert pages > 50
+
+
+def test_only_ruled_pages_are_searched_for_tables(tmp_path):
+    import pdfplumber
+
+    from pipeline.extract import _page_chars
+
+    with pdfplumber.open(ROOT / "corpus" / "samples" / "brackenwold-efficiency-2024.pdf") as pdf:
+        ruled = [_page_chars(page)[1] for page in pdf.pages]
+    with pdfplumber.open(ROOT / "corpus" / "samples" / "brackenwold-efficiency-2024.pdf") as pdf:
+        assert ruled == [bool(page.rects or page.lines) for page in pdf.pages]
+    assert any(ruled) and not all(ruled)

@@ -110,28 +110,31 @@ def test_outputs_are_byte_identical_and_written_atomically(reports: Path):
     assert not list(reports.glob(".*.tmp"))
 
 
-def test_a_cached_heatmap_is_reused_and_redrawn_when_statuses_change(reports: Path, tmp_path, monkeypatch):
+def test_cached_visual_reports_are_reused_until_a_csv_changes(reports: Path, tmp_path, monkeypatch):
     out, cache = tmp_path / "out", tmp_path / "cache"
     shutil.copytree(reports, out)
     write_visual_reports(out, cache)
-    assert (out / "heatmap.png").read_bytes() == (reports / "heatmap.png").read_bytes()
-    assert len(list((cache / "heatmaps").glob("*.png"))) == 1
+    expected = {name: (reports / name).read_bytes() for name in ("report.html", "heatmap.png")}
+    assert {name: (out / name).read_bytes() for name in expected} == expected
+    assert sorted(p.suffix for p in (cache / "visual").iterdir()) == [".html", ".png"]
 
     def no_drawing(*args: object) -> bytes:
-        raise AssertionError("the heatmap was drawn again although nothing changed")
+        raise AssertionError("drawn again although no CSV changed")
 
-    (out / "heatmap.png").unlink()
+    for name in expected:
+        (out / name).unlink()
     with monkeypatch.context() as patch:
         patch.setattr(htmlreport, "draw_heatmap", no_drawing)
+        patch.setattr(htmlreport, "render_html", no_drawing)
         write_visual_reports(out, cache)
-    assert (out / "heatmap.png").read_bytes() == (reports / "heatmap.png").read_bytes()
+    assert {name: (out / name).read_bytes() for name in expected} == expected
 
     gaps = read_csv(out / "gap_report.csv")
     gaps[0]["status"] = "covered" if gaps[0]["status"] != "covered" else "missing"
     write_csv(out / "gap_report.csv", gaps)
     write_visual_reports(out, cache)
-    assert (out / "heatmap.png").read_bytes() != (reports / "heatmap.png").read_bytes()
-    assert len(list((cache / "heatmaps").glob("*.png"))) == 2
+    assert (out / "heatmap.png").read_bytes() != expected["heatmap.png"]
+    assert len(list((cache / "visual").glob("*.png"))) == 2
 
 
 def test_heatmap_is_a_png_without_timestamp(reports: Path):
