@@ -348,7 +348,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"raw pdfplumber extract_text ({args.workers} workers)   {raw_rate:8.1f} pages/s   ({raw_seconds:.1f}s)")
     print(f"councilscan analyse, cold ({args.workers} workers)     {cold_rate:8.1f} pages/s   ({cold.seconds:.1f}s wall; "
           f"analyse() itself {cold.in_process:.1f}s = {raw_pages / cold.in_process:.1f} pages/s, "
-          f"so start-up and imports {cold.seconds - cold.in_process:.1f}s; {cold.analysed} analysed, {cold.failed} failed)")
+          f"so start-up, imports and report writing {cold.seconds - cold.in_process:.1f}s; {cold.analysed} analysed, {cold.failed} failed)")
     print(f"  ratio analyse / raw                        {ratio:8.2f}           (target >= {TARGETS['ratio']})")
     print(f"councilscan analyse, warm rerun             {warm.seconds:8.2f} s         ({warm.from_cache} from cache, "
           f"{warm.analysed} analysed; analyse() itself {warm.in_process:.2f}s)")
