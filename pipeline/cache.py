@@ -52,12 +52,8 @@ class JsonCache(Generic[Record]):
 
     def put(self, key: str, record: Record) -> None:
         path = self._path(key)
-        if path is None:
-            return
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(asdict(record), ensure_ascii=False), encoding="utf-8")  # type: ignore[call-overload]
-        tmp.replace(path)
+        if path is not None:
+            _store(path, json.dumps(asdict(record), ensure_ascii=False).encode("utf-8"))  # type: ignore[call-overload]
 
 
 class BlobCache:
@@ -79,12 +75,16 @@ class BlobCache:
 
     def put(self, key: str, data: bytes) -> None:
         path = self._path(key)
-        if path is None:
-            return
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        tmp.write_bytes(data)
-        tmp.replace(path)
+        if path is not None:
+            _store(path, data)
+
+
+def _store(path: Path, data: bytes) -> None:
+    """Write under a per-process temporary name, then rename: readers and other workers never see half an entry."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_bytes(data)
+    tmp.replace(path)
 
 
 def document_cache(folder: Path | None) -> JsonCache[Document]:

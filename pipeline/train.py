@@ -12,7 +12,16 @@ from pathlib import Path
 import numpy as np
 
 from pipeline import __version__
-from pipeline.classify import META_FILE, ThemeClassifier, build_pipeline, feature_meta, library_versions, load_model, read_meta, save_model
+from pipeline.classify import (
+    META_FILE,
+    ThemeClassifier,
+    build_pipeline,
+    feature_meta,
+    library_versions,
+    load_model,
+    read_meta,
+    save_model,
+)
 from pipeline.config import Settings
 from pipeline.errors import LabelError, ModelError, RegressionError
 from pipeline.labels import LabelledSentence, labels_sha256, load_labels
@@ -250,7 +259,7 @@ def train(
     labels_path: Path, test_path: Path | None, model_dir: Path, settings: Settings,
     taxonomy: Taxonomy, segmenter: Segmenter, lexicon: LexiconTagger, force: bool = False,
 ) -> TrainResult:
-    started = dt.datetime.now(dt.timezone.utc)
+    started = dt.datetime.now(dt.UTC)
     train_dir, test_dir = split_label_dirs(labels_path, test_path)
     labels = taxonomy.ids
     rows = load_labels(train_dir, labels)
@@ -289,7 +298,7 @@ def train(
     classifier = ThemeClassifier(pipeline, labels, thresholds, {label: label not in unreliable for label in labels}, model_id,
                                  ensemble_thresholds, vetoes)
     test_scores = evaluate_rows(test_rows, classifier, lexicon, segmenter, settings, settings.bootstrap_samples) if test_rows else []
-    finished = dt.datetime.now(dt.timezone.utc)
+    finished = dt.datetime.now(dt.UTC)
     result = TrainResult(model_dir, len(rows), len(test_rows), c, thresholds, cv_f1, unreliable, test_scores,
                          (finished - started).total_seconds())
     meta = {
