@@ -220,13 +220,39 @@ def _blocks_from_lines(lines: list[_Line], running: set[str], body_size: float, 
     return blocks
 
 
-def _check_pdf_signature(path: Path) -> None:
-    """A file named .pdf that is something else (an HTML error page, a Word file) fails with what it is."""
+# The first bytes of files often found misnamed in a folder of downloads.
+MAGIC = ((b"%PDF-", "a PDF"), (b"PK\x03\x04", "a ZIP or Office file"), (b"\x89PNG", "a PNG image"), (b"\xff\xd8\xff", "a JPEG image"),
+         (b"GIF8", "a GIF image"), (b"\x1f\x8b", "a gzip archive"), (b"\xd0\xcf\x11\xe0", "an old Office (OLE) file"),
+         (b"II*\x00", "a TIFF image"), (b"MM\x00*", "a TIFF image"), (b"{\\rtf", "an RTF document"))
+
+
+def sniff(head: bytes) -> str:
+    """What the first bytes of a file say it is, in words for an error message ("" = nothing known)."""
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return ""  # UTF-16 text, NUL bytes and all
+    for magic, kind in MAGIC:
+        if head.startswith(magic):
+            return kind
+    if b"<html" in head.lower() or head.lstrip().lower().startswith(b"<!doctype html"):
+        return "an HTML page"
+    return "a binary file" if b"\x00" in head else ""
+
+
+def _check_signature(path: Path, expected: str) -> None:
+    """A file whose name promises one type but whose bytes are another fails with what it is."""
     with path.open("rb") as handle:
         head = handle.read(1024)
-    if b"%PDF-" not in head:
-        kind = "an HTML page" if b"<html" in head.lower() else "a ZIP or Office file" if head.startswith(b"PK") else "not a PDF"
-        raise UnsupportedFileError(path, f"the file is named .pdf but is {kind}", "check the download and rename it with the right extension")
+    kind = sniff(head)
+    if expected == "a PDF":
+        wrong = b"%PDF-" not in head  # a PDF may start with junk before its header
+        kind = kind or "not a PDF"
+    elif expected == "text":
+        wrong = kind not in ("", "an HTML page")  # a text file may well quote some HTML
+    else:
+        wrong = kind not in ("", expected)
+    if wrong:
+        raise UnsupportedFileError(path, f"the file is named {path.suffix} but is {kind}",
+                                   "check the download and rename it with the right extension")
 
 
 def _open_pdf(path: Path):  # noqa: ANN202 (pdfplumber.PDF)
@@ -334,7 +360,7 @@ def extract_pdf(path: Path, max_pages: int, engine: str = "pdfplumber") -> tuple
     """
     if engine not in PDF_ENGINES:
         raise ValueError(f"unknown PDF engine {engine!r}; use one of {', '.join(PDF_ENGINES)}")
-    _check_pdf_signature(path)
+    _check_signature(path, "a PDF")
     title, total, page_lines = (_pdfium_lines if engine == "pdfium" else _pdfplumber_lines)(path, max_pages)
     warnings: list[str] = []
     if total > max_pages:
@@ -422,8 +448,11 @@ MARKUP_KINDS = {"p": "paragraph", "bullet": "list_item", **{f"h{i}": "heading" f
 
 def extract_text_file(path: Path) -> tuple[str, list[Block]]:
     """.txt and .md: our Markdown-like format; form feeds and <pagebreak> start a new page."""
+    _check_signature(path, "text")
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        with path.open("rb") as handle:
+            utf16 = handle.read(2) in (b"\xff\xfe", b"\xfe\xff")
+        text = path.read_text(encoding="utf-16" if utf16 else "utf-8-sig")
     except UnicodeDecodeError:
         text = path.read_text(encoding="cp1252", errors="replace")
     items: list[tuple[int, str, str]] = []
@@ -528,6 +557,7 @@ class _HTMLBlocks(HTMLParser):
 
 
 def extract_html(path: Path) -> tuple[str, list[Block]]:
+    _check_signature(path, "an HTML page")
     raw = path.read_bytes()
     text = raw.decode("utf-8", errors="replace")
     parser = _HTMLBlocks()

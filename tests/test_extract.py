@@ -96,6 +96,11 @@ def test_normalise_is_idempotent(text):
         ("page.pdf", b"<html><body>Not found</body></html>", UnsupportedFileError, "HTML page"),
         ("strategy.xlsx", b"PK\x03\x04", UnsupportedFileError, ".xlsx"),
         ("broken.docx", b"PK\x03\x04 not really a zip", CorruptDocumentError, "Word"),
+        ("photo.pdf", b"\x89PNG\r\n\x1a\n" + bytes(200), UnsupportedFileError, "is named .pdf but is a PNG image"),
+        ("report.pdf", b"\x1f\x8b\x08\x00" + bytes(200), UnsupportedFileError, "is named .pdf but is a gzip archive"),
+        ("notes.txt", b"\x00\x01\x02 binary" * 50, UnsupportedFileError, "is named .txt but is a binary file"),
+        ("strategy.txt", b"%PDF-1.7\n%junk", UnsupportedFileError, "is named .txt but is a PDF"),
+        ("strategy.html", b"%PDF-1.7\n%junk", UnsupportedFileError, "is named .html but is a PDF"),
     ],
 )
 def test_bad_files_fail_with_a_clear_message(tmp_path, name, content, error, message):
@@ -123,6 +128,15 @@ def test_scanned_pdf_suggests_ocr(tmp_path):
     write_image_only_pdf(path)
     with pytest.raises(NoTextLayerError, match="ocrmypdf"):
         extract_document(path)
+
+
+def test_utf16_text_and_text_quoting_html_are_read(tmp_path):
+    utf16 = tmp_path / "utf16.txt"
+    utf16.write_bytes("\ufeffWe will help every resident get online.".encode("utf-16-le"))
+    quoting = tmp_path / "quoting.txt"
+    quoting.write_text("Our web pages start with <html> and meet WCAG 2.2 AA.", encoding="utf-8")
+    assert [b.text for b in extract_document(utf16).blocks] == ["We will help every resident get online."]
+    assert "WCAG 2.2 AA" in extract_document(quoting).blocks[0].text
 
 
 def test_text_markdown_and_html_give_the_same_block_kinds(tmp_path):

@@ -105,11 +105,15 @@ def test_statuses_and_messages_are_clear(hostile_run: HostileRun) -> None:
 # What README ("What extraction handles") promises for inputs whose nature is certain.
 PROMISES = {
     "empty-zero-bytes-": ("failed", "empty"),
-    "wrong-type-png": ("failed", "is named .pdf but is"),
+    "wrong-type-png": ("failed", "is named .pdf but is a PNG image"),
+    "wrong-type-gzip": ("failed", "is named .pdf but is a gzip archive"),
     "wrong-type-zip": ("failed", "is named .pdf but is a ZIP"),
     "wrong-type-html.pdf": ("failed", "is named .pdf but is an HTML page"),
     "wrong-type-plain-text": ("failed", "is named .pdf but is"),
     "encrypted-user-password-": ("failed", "password-protected"),
+    "text-random-bytes": ("failed", "is named .txt but is a binary file"),
+    "text-is-a-pdf": ("failed", "is named .txt but is a PDF"),
+    "text-utf16-with-bom": ("ok", ""),
 }
 
 
