@@ -19,7 +19,7 @@ from pipeline.run import analyse
 REPORTS = ("documents.csv", "gap_report.csv", "coverage_matrix.csv", "evidence.csv", "summary.csv")
 LONG_BODY = "".join(
     f"# Section {n}\nWe will bring gigabit broadband to {n} villages and lend laptops through libraries. " * 3 + "\n\n"
-    for n in range(1, 41)
+    for n in range(1, 201)
 )
 
 
@@ -47,7 +47,7 @@ def test_one_worker_and_two_workers_give_identical_reports(corpus, tmp_path):
 def test_a_document_over_the_time_limit_fails_alone(corpus, tmp_path):
     folder = tmp_path / "docs"
     folder.mkdir()
-    make_pdf(folder / "long.pdf", LONG_BODY)  # 40+ pages: seconds of pdfplumber work
+    make_pdf(folder / "long.pdf", LONG_BODY)  # 200+ pages: many seconds of extraction
     make_pdf(folder / "short.txt.pdf", "# Cyber\nWe hold Cyber Essentials Plus.\n")
     summary = analyse(folder, tmp_path / "out", Settings(use_classifier=False, cache_dir="", workers=2, document_timeout=0.5))
     documents = {row["file"]: row for row in read(tmp_path / "out/documents.csv")}
@@ -60,7 +60,7 @@ def test_a_document_over_the_time_limit_fails_alone(corpus, tmp_path):
 def test_a_document_over_the_memory_cap_is_stopped_and_the_batch_completes(tmp_path):
     folder = tmp_path / "docs"
     folder.mkdir()
-    make_pdf(folder / "long.pdf", LONG_BODY * 3)
+    make_pdf(folder / "long.pdf", LONG_BODY)
     (folder / "small.md").write_text("# Cyber\nWe hold Cyber Essentials Plus.\n")
     analyse(folder, tmp_path / "out", Settings(use_classifier=False, cache_dir="", workers=1, max_memory_mb=1))
     documents = {row["file"]: row for row in read(tmp_path / "out/documents.csv")}
