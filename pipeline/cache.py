@@ -10,7 +10,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Generic, TypeVar
 
-from pipeline.records import Block, Document, DocumentResult, Evidence, ThemeVerdict
+from pipeline.records import Block, Document, DocumentResult, Evidence, ReportBundle, ThemeVerdict
 
 log = logging.getLogger(__name__)
 Record = TypeVar("Record")
@@ -54,6 +54,12 @@ class JsonCache(Generic[Record]):
         path = self._path(key)
         if path is not None:
             _store(path, json.dumps(asdict(record), ensure_ascii=False).encode("utf-8"))  # type: ignore[call-overload]
+
+
+def report_cache(folder: Path | None) -> JsonCache[ReportBundle]:
+    """Whole runs' CSV reports, keyed by every input's result key, the file names, metadata.csv and the
+    frameworks: a rerun of an unchanged folder copies them instead of reading each document's result."""
+    return JsonCache(folder, "reports", lambda data: ReportBundle(**data))
 
 
 class BlobCache:

@@ -110,3 +110,12 @@ class DocumentResult:
     year: str = ""
     welsh_blocks: int = 0
     other_language_blocks: int = 0
+
+
+@dataclass(frozen=True)
+class ReportBundle:
+    """A run's CSV reports and what run.json says of its inputs, cached to repeat an unchanged run."""
+
+    files: dict[str, str]  # file name -> CSV text
+    inputs: list[dict[str, str]]  # run.json's `inputs`: file, doc_id, sha256, status
+    seconds: dict[str, float]  # run.json's `timings.documents`: doc_id -> seconds its analysis took

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import os
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -131,10 +130,9 @@ def coverage_rows(results: Sequence[DocumentResult], taxonomy: Taxonomy) -> list
     return rows
 
 
-def write_reports(out: Path, results: Sequence[DocumentResult], frameworks: Sequence[Framework], taxonomy: Taxonomy,
-                  run_info: dict) -> list[Path]:
-    """Write all reports; results must already be sorted by doc_id. The first framework's reports are
-    gap_report.csv and summary.csv; any others get gap_report-<id>.csv and summary-<id>.csv."""
+def report_files(results: Sequence[DocumentResult], frameworks: Sequence[Framework], taxonomy: Taxonomy) -> dict[str, str]:
+    """Every CSV report's name and text; results must already be sorted by doc_id. The first framework's
+    reports are gap_report.csv and summary.csv; any others get gap_report-<id>.csv and summary-<id>.csv."""
     files = {"documents.csv": csv_text(DOCUMENT_COLUMNS, document_rows(results))}
     for index, framework in enumerate(frameworks):
         suffix = "" if index == 0 else f"-{framework.id}"
@@ -143,10 +141,10 @@ def write_reports(out: Path, results: Sequence[DocumentResult], frameworks: Sequ
     files |= {
         "coverage_matrix.csv": csv_text(("doc_id", *taxonomy.ids, *METADATA_COLUMNS), coverage_rows(results, taxonomy)),
         "evidence.csv": csv_text(EVIDENCE_COLUMNS, evidence_rows(results)),
-        "run.json": json.dumps(run_info, indent=2, sort_keys=True) + "\n",
     }
-    written = []
+    return files
+
+
+def write_csv_files(out: Path, files: dict[str, str]) -> None:
     for name, text in files.items():
         write_atomic(out / name, text)
-        written.append(out / name)
-    return written

@@ -18,15 +18,15 @@ from typing import TYPE_CHECKING
 from pipeline import __version__
 from pipeline.aggregate import theme_verdicts, unassessable_verdicts
 from pipeline.batch import TRANSIENT_FAILURES, run_dask, run_local
-from pipeline.cache import JsonCache, document_cache, result_cache
+from pipeline.cache import JsonCache, document_cache, report_cache, result_cache
 from pipeline.classify import ThemeClassifier, library_versions, load_model, read_meta
 from pipeline.config import Settings, as_dict
 from pipeline.ensemble import combine
 from pipeline.errors import DocumentError, InputError, NoTextLayerError
 from pipeline.extract import EXTRACTOR_VERSION, doc_id_for, extract_document, find_documents, ocr_pdf, sha256_of
 from pipeline.metadata import guess_metadata, metadata_for, read_metadata
-from pipeline.records import METADATA_COLUMNS, Document, DocumentResult, Evidence
-from pipeline.report import write_atomic, write_reports
+from pipeline.records import METADATA_COLUMNS, Document, DocumentResult, Evidence, ReportBundle
+from pipeline.report import report_files, write_atomic, write_csv_files
 from pipeline.segment import Segmenter, lemmatise, segment
 from pipeline.taxonomy import Framework, Taxonomy, load_framework, load_taxonomy, packaged_frameworks
 
@@ -248,6 +248,34 @@ def _schedule(jobs: list[Job], plan: RunPlan) -> Iterator[tuple[Job, DocumentRes
     return run_local(work, jobs, min(workers, len(jobs)), settings.document_timeout, settings.max_memory_mb, failed_result)
 
 
+def _results(jobs: list[Job], keys: dict[Path, str], plan: RunPlan, cache: JsonCache[DocumentResult],
+             on_result: Callable[[DocumentResult, int, int], None] | None) -> tuple[dict[Path, DocumentResult], int, bool]:
+    """Each job's result, from the cache or analysed (and cached at once); how many were analysed;
+    and whether every result was cacheable (a timeout or memory failure may not happen next time)."""
+    found: dict[Path, DocumentResult] = {}
+    todo = []
+    for job in jobs:
+        cached = cache.get(keys[job.path])
+        if cached is None:
+            todo.append(job)
+        else:
+            found[job.path] = cached
+            if on_result:
+                on_result(cached, len(found), len(jobs))
+    complete = True
+    for job, result in _schedule(todo, plan) if todo else ():
+        if result.message.startswith(TRANSIENT_FAILURES):
+            complete = False
+        else:
+            cache.put(keys[job.path], result)
+        found[job.path] = result
+        log.info("%s %s: %d pages in %.1f s%s", result.status, job.path, result.pages, result.seconds,
+                 f" ({result.message})" if result.message else "")
+        if on_result:
+            on_result(result, len(found), len(jobs))
+    return found, len(todo), complete
+
+
 def analyse(folder: Path, out: Path, settings: Settings,
             on_result: Callable[[DocumentResult, int, int], None] | None = None) -> Summary:
     """Tag every document under folder and write the gap reports to out.
@@ -263,28 +291,29 @@ def analyse(folder: Path, out: Path, settings: Settings,
         raise InputError(f"{folder}: no documents found (looked for .pdf, .docx, .html, .htm, .txt, .md)")
     overrides = read_metadata(folder)
     plan = RunPlan.load(settings)
-    results_cache = result_cache(Path(settings.cache_dir) if settings.cache_dir else None)
+    cache_dir = Path(settings.cache_dir) if settings.cache_dir else None
+    results_cache, reports_cache = result_cache(cache_dir), report_cache(cache_dir)
     jobs = [Job(path, sha256_of(path), plan.taxonomy.ids) for path in paths]
-    by_path: dict[Path, DocumentResult] = {}
-    todo = []
-    for job in jobs:
-        cached = results_cache.get(plan.result_key(job.sha256))
-        if cached is None:
-            todo.append(job)
-        else:
-            by_path[job.path] = cached
-            if on_result:
-                on_result(cached, len(by_path), len(jobs))
-    for job, result in _schedule(todo, plan) if todo else ():
-        if not result.message.startswith(TRANSIENT_FAILURES):
-            results_cache.put(plan.result_key(job.sha256), result)
-        by_path[job.path] = result
-        log.info("%s %s: %d pages in %.1f s%s", result.status, job.path, result.pages, result.seconds,
-                 f" ({result.message})" if result.message else "")
-        if on_result:
-            on_result(result, len(by_path), len(jobs))
-    results = [_with_metadata(by_path[job.path], job, metadata_for(job.path, folder, overrides)) for job in jobs]
-    results = sorted(_unique_ids(results), key=lambda r: r.doc_id)
+    keys = {job.path: plan.result_key(job.sha256) for job in jobs}
+    # The reports are a function of the results, the file names, metadata.csv and the frameworks:
+    # when none of those changed, the last run's CSVs are reused without reading a single result.
+    reports_key = hashlib.sha256(json.dumps(
+        [__version__, [[job.path.relative_to(folder).as_posix(), keys[job.path]] for job in jobs], overrides,
+         [dataclasses.asdict(framework) for framework in plan.frameworks]], sort_keys=True).encode()).hexdigest()
+    bundle = reports_cache.get(reports_key)
+    if bundle is not None:
+        write_csv_files(out, bundle.files)
+        inputs, seconds, analysed = bundle.inputs, bundle.seconds, 0
+    else:
+        results, analysed, complete = _results(jobs, keys, plan, results_cache, on_result)
+        results = [_with_metadata(results[job.path], job, metadata_for(job.path, folder, overrides)) for job in jobs]
+        results = sorted(_unique_ids(results), key=lambda r: r.doc_id)
+        files = report_files(results, plan.frameworks, plan.taxonomy)
+        write_csv_files(out, files)
+        inputs = [{"file": r.file, "doc_id": r.doc_id, "sha256": r.sha256, "status": r.status} for r in results]
+        seconds = {r.doc_id: round(r.seconds, 2) for r in results}
+        if complete:
+            reports_cache.put(reports_key, ReportBundle(files, inputs, seconds))
     run_info = {
         "councilscan": __version__,
         "versions": library_versions(),
@@ -294,21 +323,22 @@ def analyse(folder: Path, out: Path, settings: Settings,
         "model_id": plan.model_id,
         "spacy_pipeline": settings.spacy_model or "blank:en+sentencizer+lookup-lemmas",
         "extractor_version": EXTRACTOR_VERSION,
-        "inputs": [{"file": r.file, "doc_id": r.doc_id, "sha256": r.sha256, "status": r.status} for r in results],
+        "inputs": inputs,
         "skipped_files": [str(p.relative_to(folder)) for p in skipped],
         "notes": list(plan.notes),
-        "timings": {"total_seconds": round(time.perf_counter() - started, 2), "analysed": len(todo),
-                    "from_cache": len(jobs) - len(todo), "documents": {r.doc_id: round(r.seconds, 2) for r in results}},
-        "input_set_sha256": hashlib.sha256("".join(r.sha256 for r in results).encode()).hexdigest(),
+        "timings": {"total_seconds": round(time.perf_counter() - started, 2), "analysed": analysed,
+                    "from_cache": len(jobs) - analysed, "documents": seconds},
+        "input_set_sha256": hashlib.sha256("".join(i["sha256"] for i in inputs).encode()).hexdigest(),
     }
-    write_reports(out, results, plan.frameworks, plan.taxonomy, run_info)
+    write_atomic(out / "run.json", json.dumps(run_info, indent=2, sort_keys=True) + "\n")
     from pipeline.htmlreport import write_visual_reports
 
-    write_visual_reports(out, Path(settings.cache_dir) if settings.cache_dir else None)
+    write_visual_reports(out, cache_dir)
     for note in plan.notes:
         log.warning(note)
-    return Summary(out, len(results), sum(r.status == "failed" for r in results), sum(r.status == "warning" for r in results),
-                   len(skipped), len(jobs) - len(todo), plan.model_id, time.perf_counter() - started)
+    statuses = [i["status"] for i in inputs]
+    return Summary(out, len(inputs), statuses.count("failed"), statuses.count("warning"), len(skipped),
+                   len(jobs) - analysed, plan.model_id, time.perf_counter() - started)
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 import os
 import re
 import subprocess
@@ -178,8 +179,19 @@ def test_metadata_csv_flows_into_reports_and_cache_is_reused(tmp_path):
     cached = list((tmp_path / "cache/results").rglob("*.json"))
     assert len(cached) == 1
     cached[0].write_text(cached[0].read_text().replace("gigabit broadband", "gigabit CACHED broadband"))
+    bundles = list((tmp_path / "cache/reports").rglob("*.json"))
+    assert len(bundles) == 1
+    run("--config", str(config), "analyse", str(folder), "--out", str(tmp_path / "same"), "--lexicon-only")
+    # Nothing changed: the last run's reports are reused whole, without reading the results.
+    for name in ("documents.csv", "gap_report.csv", "coverage_matrix.csv", "evidence.csv", "summary.csv", "report.html"):
+        assert (tmp_path / "same" / name).read_bytes() == (tmp_path / "out" / name).read_bytes(), name
+    assert json.loads((tmp_path / "same/run.json").read_text())["inputs"] == json.loads((tmp_path / "out/run.json").read_text())["inputs"]
+    bundles[0].unlink()
     run("--config", str(config), "analyse", str(folder), "--out", str(tmp_path / "again"), "--lexicon-only")
-    assert "CACHED" in (tmp_path / "again/evidence.csv").read_text(encoding="utf-8-sig")  # the cache was used
+    assert "CACHED" in (tmp_path / "again/evidence.csv").read_text(encoding="utf-8-sig")  # the result cache was used
+    (folder / "metadata.csv").write_text("file,council\nplan.pdf,Aber County Council\n")
+    run("--config", str(config), "analyse", str(folder), "--out", str(tmp_path / "renamed"), "--lexicon-only")
+    assert read(tmp_path / "renamed/documents.csv")[0]["council"] == "Aber County Council"  # new metadata, new reports
     run("--config", str(config), "analyse", str(folder), "--out", str(tmp_path / "fresh"), "--lexicon-only", "--no-cache")
     assert "CACHED" not in (tmp_path / "fresh/evidence.csv").read_text(encoding="utf-8-sig")
 

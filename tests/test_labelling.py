@@ -373,7 +373,7 @@ def test_a_theme_already_below_its_floor_is_held_to_the_tolerance(test_rows):
 
 def test_archive_keeps_the_current_model(tmp_path):
     model_dir = tmp_path / "model"
-    shutil.copytree(MODEL, model_dir)
+    shutil.copytree(MODEL, model_dir, ignore=shutil.ignore_patterns("history"))
     meta = json.loads((model_dir / "meta.json").read_text())
     folder = archive_model(model_dir)
     assert folder == model_dir / "history" / meta["model_id"]
