@@ -26,7 +26,7 @@ from pipeline.errors import DocumentError, InputError, NoTextLayerError
 from pipeline.extract import EXTRACTOR_VERSION, doc_id_for, extract_document, find_documents, ocr_pdf, sha256_of
 from pipeline.metadata import guess_metadata, metadata_for, read_metadata
 from pipeline.records import METADATA_COLUMNS, Document, DocumentResult, Evidence, ReportBundle
-from pipeline.report import report_files, write_atomic, write_csv_files
+from pipeline.report import report_code_sha256, report_files, write_atomic, write_csv_files
 from pipeline.segment import Segmenter, lemmatise, segment
 from pipeline.taxonomy import Framework, Taxonomy, load_framework, load_taxonomy, packaged_frameworks
 
@@ -295,10 +295,10 @@ def analyse(folder: Path, out: Path, settings: Settings,
     results_cache, reports_cache = result_cache(cache_dir), report_cache(cache_dir)
     jobs = [Job(path, sha256_of(path), plan.taxonomy.ids) for path in paths]
     keys = {job.path: plan.result_key(job.sha256) for job in jobs}
-    # The reports are a function of the results, the file names, metadata.csv and the frameworks:
-    # when none of those changed, the last run's CSVs are reused without reading a single result.
+    # The reports are a function of the results, the file names, metadata.csv, the frameworks and the
+    # report code: when none of those changed, the last run's CSVs are reused without reading a result.
     reports_key = hashlib.sha256(json.dumps(
-        [__version__, [[job.path.relative_to(folder).as_posix(), keys[job.path]] for job in jobs], overrides,
+        [__version__, report_code_sha256(), [[job.path.relative_to(folder).as_posix(), keys[job.path]] for job in jobs], overrides,
          [dataclasses.asdict(framework) for framework in plan.frameworks]], sort_keys=True).encode()).hexdigest()
     bundle = reports_cache.get(reports_key)
     if bundle is not None:
