@@ -85,6 +85,17 @@ class BlobCache:
             _store(path, data)
 
 
+def source_sha256(*module_files: str) -> str:
+    """The sha256 of some modules' source, for keys of derived files: a fix to the code that makes
+    them is never hidden behind the cache."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    for module_file in module_files:
+        digest.update(Path(module_file).read_bytes())
+    return digest.hexdigest()
+
+
 def _store(path: Path, data: bytes) -> None:
     """Write under a per-process temporary name, then rename: readers and other workers never see half an entry."""
     path.parent.mkdir(parents=True, exist_ok=True)

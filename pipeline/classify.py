@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pipeline.errors import ModelError
+from pipeline.errors import ModelError, read_json
 
 if TYPE_CHECKING:  # numpy loads with the model: a cached rerun reads meta.json only
     import numpy as np
@@ -125,13 +125,8 @@ def save_model(classifier: ThemeClassifier, folder: Path, meta: dict) -> None:
 
 
 def read_meta(folder: Path) -> dict:
-    path = folder / META_FILE
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise ModelError(f"{path}: no model here; run `make train` (or `councilscan train`) first") from exc
-    except json.JSONDecodeError as exc:
-        raise ModelError(f"{path}: not valid JSON ({exc.msg}); retrain with `councilscan train`") from exc
+    return read_json(folder / META_FILE, ModelError, "no model here; run `make train` (or `councilscan train`) first",
+                     "retrain with `councilscan train`")
 
 
 def load_model(folder: Path, taxonomy_ids: tuple[str, ...]) -> ThemeClassifier:

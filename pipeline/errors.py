@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from enum import IntEnum
 from pathlib import Path
 
@@ -83,3 +84,13 @@ class CorruptDocumentError(DocumentError):
 
 class UnsupportedFileError(DocumentError):
     pass
+
+
+def read_json(path: Path, error: type[PipelineError], missing: str, fix: str) -> dict:
+    """A JSON file the user's command depends on (meta.json, run.json), or `error` saying what to do."""
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise error(f"{path}: {missing}") from exc
+    except json.JSONDecodeError as exc:
+        raise error(f"{path}: not valid JSON ({exc.msg}); {fix}") from exc

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from html import escape
 from pathlib import Path
 
-from pipeline.cache import BlobCache
+from pipeline.cache import BlobCache, source_sha256
 from pipeline.config import STATUSES
 from pipeline.report import FORMULA_STARTS, write_atomic
 
@@ -64,7 +64,7 @@ def write_visual_reports(out: Path, cache_dir: Path | None = None) -> list[Path]
     With a cache_dir, the same CSVs give the cached files back without drawing: drawing costs more
     than all the rest of a rerun whose documents all come from the cache.
     """
-    digest = hashlib.sha256(Path(__file__).read_bytes())  # a change to the drawing code redraws
+    digest = hashlib.sha256(source_sha256(__file__).encode())
     for name in SOURCES:
         digest.update((out / name).read_bytes())
     key = digest.hexdigest()

@@ -14,7 +14,6 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-import json
 import shutil
 from collections import Counter
 from collections.abc import Mapping, Sequence
@@ -27,7 +26,7 @@ from pipeline.cache import document_cache
 from pipeline.classify import META_FILE, MODEL_FILE, build_pipeline, load_model, read_meta
 from pipeline.config import Settings
 from pipeline.depth import DepthTagger
-from pipeline.errors import InputError, LabelError, ModelError
+from pipeline.errors import InputError, LabelError, ModelError, read_json
 from pipeline.extract import find_documents, normalise_text, sha256_of
 from pipeline.labels import LabelledSentence, label_files, load_labels, read_label_file
 from pipeline.report import FORMULA_STARTS, csv_text, write_atomic
@@ -85,13 +84,8 @@ def labelled_sentences(labelled: Path, known: tuple[str, ...]) -> dict[str, Labe
 
 
 def _read_run(output_dir: Path) -> dict:
-    path = output_dir / "run.json"
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise InputError(f"{path}: not found; give a folder written by `councilscan analyse`") from exc
-    except json.JSONDecodeError as exc:
-        raise InputError(f"{path}: not valid JSON ({exc.msg}); run `councilscan analyse` again") from exc
+    return read_json(output_dir / "run.json", InputError, "not found; give a folder written by `councilscan analyse`",
+                     "run `councilscan analyse` again")
 
 
 def _locate(inputs: list[dict], docs_folder: Path, run_json: Path) -> list[tuple[str, Path, str]]:

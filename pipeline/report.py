@@ -130,19 +130,6 @@ def coverage_rows(results: Sequence[DocumentResult], taxonomy: Taxonomy) -> list
     return rows
 
 
-def report_code_sha256() -> str:
-    """The source of the code that turns results into reports: a cached run's reports are reused
-    only if it is unchanged, so a fix to a report never hides behind the cache."""
-    import hashlib
-
-    from pipeline import aggregate
-
-    digest = hashlib.sha256()
-    for module_file in (__file__, aggregate.__file__):
-        digest.update(Path(module_file).read_bytes())
-    return digest.hexdigest()
-
-
 def report_files(results: Sequence[DocumentResult], frameworks: Sequence[Framework], taxonomy: Taxonomy) -> dict[str, str]:
     """Every CSV report's name and text; results must already be sorted by doc_id. The first framework's
     reports are gap_report.csv and summary.csv; any others get gap_report-<id>.csv and summary-<id>.csv."""

@@ -15,10 +15,10 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pipeline import __version__
+from pipeline import __version__, aggregate, report
 from pipeline.aggregate import theme_verdicts, unassessable_verdicts
 from pipeline.batch import TRANSIENT_FAILURES, run_dask, run_local
-from pipeline.cache import JsonCache, document_cache, report_cache, result_cache
+from pipeline.cache import JsonCache, document_cache, report_cache, result_cache, source_sha256
 from pipeline.classify import ThemeClassifier, library_versions, load_model, read_meta
 from pipeline.config import Settings, as_dict
 from pipeline.ensemble import combine
@@ -26,7 +26,7 @@ from pipeline.errors import DocumentError, InputError, NoTextLayerError
 from pipeline.extract import EXTRACTOR_VERSION, doc_id_for, extract_document, find_documents, ocr_pdf, sha256_of
 from pipeline.metadata import guess_metadata, metadata_for, read_metadata
 from pipeline.records import METADATA_COLUMNS, Document, DocumentResult, Evidence, ReportBundle
-from pipeline.report import report_code_sha256, report_files, write_atomic, write_csv_files
+from pipeline.report import report_files, write_atomic, write_csv_files
 from pipeline.segment import Segmenter, lemmatise, segment
 from pipeline.taxonomy import Framework, Taxonomy, load_framework, load_taxonomy, packaged_frameworks
 
@@ -298,7 +298,7 @@ def analyse(folder: Path, out: Path, settings: Settings,
     # The reports are a function of the results, the file names, metadata.csv, the frameworks and the
     # report code: when none of those changed, the last run's CSVs are reused without reading a result.
     reports_key = hashlib.sha256(json.dumps(
-        [__version__, report_code_sha256(), [[job.path.relative_to(folder).as_posix(), keys[job.path]] for job in jobs], overrides,
+        [__version__, source_sha256(report.__file__, aggregate.__file__), [[job.path.relative_to(folder).as_posix(), keys[job.path]] for job in jobs], overrides,
          [dataclasses.asdict(framework) for framework in plan.frameworks]], sort_keys=True).encode()).hexdigest()
     bundle = reports_cache.get(reports_key)
     if bundle is not None:
