@@ -275,6 +275,44 @@ def _open_pdf(path: Path):  # noqa: ANN202 (pdfplumber.PDF)
 PDF_ENGINES = ("pdfplumber", "pdfium")
 
 
+class _ReferenceLoop(Exception):
+    pass
+
+
+def _page_tree_loops(doc) -> bool:  # noqa: ANN001 (pdfminer PDFDocument)
+    """Whether the page tree holds a reference that resolves to itself ("6 0 R" -> "7 0 R" -> "6 0 R").
+
+    pdfminer's resolve1 follows such a chain forever, so the document would only be stopped by
+    document_timeout; walking the tree first, with a visited set, costs one lookup per node."""
+    from pdfminer.pdftypes import PDFObjRef
+
+    def resolve(value: object) -> object:
+        seen: set[int] = set()
+        while isinstance(value, PDFObjRef):
+            if value.objid in seen:
+                raise _ReferenceLoop
+            seen.add(value.objid)
+            value = value.resolve()
+        return value
+
+    pending, visited = [doc.catalog.get("Pages")], set()
+    try:
+        while pending:
+            node = pending.pop()
+            if isinstance(node, PDFObjRef):
+                if node.objid in visited:
+                    continue  # a kid listing its parent: pdfminer skips visited nodes itself
+                visited.add(node.objid)
+            node = resolve(node)
+            kids = resolve(node.get("Kids")) if isinstance(node, dict) else None
+            pending.extend(kids if isinstance(kids, list) else ())
+    except _ReferenceLoop:
+        return True
+    except Exception:  # noqa: BLE001 (other damage is reported where the pages are read, with its own message)
+        return False
+    return False
+
+
 def _page_chars(page) -> tuple[list[dict], bool]:  # noqa: ANN001 (pdfplumber.Page)
     """The page's characters with the keys pdfplumber's word extraction reads, and whether it has
     rules (rects or lines) that may draw a table.
@@ -314,6 +352,9 @@ def _pdfplumber_lines(path: Path, max_pages: int) -> tuple[str, int, list[list[_
     from pdfplumber.utils import extract_words
 
     pdf = _open_pdf(path)
+    if _page_tree_loops(pdf.doc):
+        pdf.stream.close()  # pdf.close() would walk the looping tree too
+        raise CorruptDocumentError(path, "the PDF's page tree refers to itself in a loop", "download it again or re-save it from a PDF viewer")
     pages: list[list[_Line]] = []
     try:
         total = len(pdf.pages)

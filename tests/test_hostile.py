@@ -111,6 +111,7 @@ PROMISES = {
     "wrong-type-html.pdf": ("failed", "is named .pdf but is an HTML page"),
     "wrong-type-plain-text": ("failed", "is named .pdf but is"),
     "encrypted-user-password-": ("failed", "password-protected"),
+    "deep-reference-cycle-as-pages": ("failed", "page tree refers to itself in a loop"),
     "text-random-bytes": ("failed", "is named .txt but is a binary file"),
     "text-is-a-pdf": ("failed", "is named .txt but is a PDF"),
     "text-utf16-with-bom": ("ok", ""),
