@@ -85,6 +85,11 @@ class SentenceEmbedder(TransformerMixin, BaseEstimator):
         return loaded[1]
 
 
+def forget_vectors() -> None:
+    """Empty the memo of sentence vectors, so that a benchmark times encoding rather than lookups."""
+    _MEMO.clear()
+
+
 def require_packages() -> Path:
     """Import torch, sentence-transformers and the model package; return the bundled model folder."""
     # Set before sentence-transformers imports huggingface_hub, which reads them once: never reach for

@@ -142,3 +142,14 @@ def test_analyse_uses_the_embeddings_model(embeddings_model, tmp_path):
     with (out / "evidence.csv").open(encoding="utf-8-sig") as handle:
         found_by = {row["source"] for row in csv.DictReader(handle)}
     assert "classifier" in found_by or "both" in found_by
+
+
+def test_forgotten_vectors_are_encoded_again_to_the_same_values(embedder):
+    from pipeline import embeddings
+
+    sentences = ["Free Wi-Fi in every library by 2026.", "A single sign-on for residents."]
+    first = embedder.transform(sentences)
+    assert any(sentences[0] in memo for memo in embeddings._MEMO.values())
+    embeddings.forget_vectors()
+    assert not embeddings._MEMO
+    np.testing.assert_allclose(embedder.transform(sentences), first, atol=1e-6)
