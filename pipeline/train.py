@@ -15,12 +15,13 @@ from pipeline import __version__
 from pipeline.classify import (
     META_FILE,
     ThemeClassifier,
-    build_pipeline,
     feature_meta,
+    fit_classifier,
     library_versions,
     load_model,
     read_meta,
     save_model,
+    theme_probabilities,
 )
 from pipeline.config import Settings
 from pipeline.errors import LabelError, ModelError, RegressionError
@@ -136,16 +137,16 @@ def near_duplicates(train_texts: Sequence[str], test_texts: Sequence[str], thres
     return sorted(pairs, key=lambda pair: -pair[2])
 
 
-def out_of_fold(texts: Sequence[str], y: np.ndarray, c: float, folds: int, seed: int, features: str = "ngrams") -> np.ndarray:
+def out_of_fold(texts: Sequence[str], y: np.ndarray, c: float, folds: int, seed: int, features: str = "ngrams",
+                gate: float = 0.0) -> np.ndarray:
     from iterstrat.ml_stratifiers import MultilabelStratifiedKFold
 
     oof = np.zeros(y.shape, dtype=float)
     splitter = MultilabelStratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
     texts = np.asarray(texts, dtype=object)
     for train_index, test_index in splitter.split(texts, y):
-        pipeline = build_pipeline(c, seed, features)
-        pipeline.fit(list(texts[train_index]), y[train_index])
-        oof[test_index] = pipeline.predict_proba(list(texts[test_index]))
+        pipeline = fit_classifier(texts[train_index], y[train_index], c, seed, features, gate)
+        oof[test_index] = theme_probabilities(pipeline, list(texts[test_index]), gate)
     return oof
 
 
@@ -278,8 +279,8 @@ def train(
     if thin:
         raise LabelError(f"{train_dir}: theme(s) {', '.join(thin)} have fewer than {settings.cv_folds} positive examples; label more")
     texts = lemmatise([r.text for r in rows], segmenter)
-    c, features = settings.classifier_c, settings.classifier_features
-    oof = out_of_fold(texts, y, c, settings.cv_folds, settings.seed, features)
+    c, features, gate = settings.classifier_c, settings.classifier_features, settings.relevance_gate
+    oof = out_of_fold(texts, y, c, settings.cv_folds, settings.seed, features, gate)
     thresholds, cv_f1 = tune_thresholds(y, oof, labels)
     predicted = (oof >= np.array([thresholds[label] for label in labels])).astype(int)
     cv_micro = score("cv", y, predicted, labels).micro_f1
@@ -287,16 +288,15 @@ def train(
     ensemble_thresholds, vetoes = tune_ensemble(y, oof, lexicon_y, labels)
     ensemble_cut = (np.array([ensemble_thresholds[label] for label in labels]), np.array([vetoes[label] for label in labels]))
     cv_ensemble = score("cv-ensemble", y, ensemble_matrix(lexicon_y, oof, *ensemble_cut), labels)
-    pipeline = build_pipeline(c, settings.seed, features)
-    pipeline.fit(list(texts), y)
+    pipeline = fit_classifier(texts, y, c, settings.seed, features, gate)
     unreliable = [label for label in labels if cv_f1[label] < settings.reliability_f1_floor]
     data_sha = labels_sha256(train_dir)
     # Anything that changes the predictions changes the id, so cached analyse results are never reused wrongly.
-    recipe = json.dumps([data_sha, taxonomy.sha256, features, c, settings.seed, settings.cv_folds, __version__,
+    recipe = json.dumps([data_sha, taxonomy.sha256, features, c, gate, settings.seed, settings.cv_folds, __version__,
                          library_versions()["scikit-learn"], thresholds, ensemble_thresholds, vetoes], sort_keys=True)
     model_id = f"theme-classifier-{features}-{hashlib.sha256(recipe.encode()).hexdigest()[:12]}"
     classifier = ThemeClassifier(pipeline, labels, thresholds, {label: label not in unreliable for label in labels}, model_id,
-                                 ensemble_thresholds, vetoes)
+                                 ensemble_thresholds, vetoes, gate)
     test_scores = evaluate_rows(test_rows, classifier, lexicon, segmenter, settings, settings.bootstrap_samples) if test_rows else []
     finished = dt.datetime.now(dt.UTC)
     result = TrainResult(model_dir, len(rows), len(test_rows), c, thresholds, cv_f1, unreliable, test_scores,
@@ -314,6 +314,7 @@ def train(
         "cv_folds": settings.cv_folds,
         "bootstrap": f"{settings.bootstrap_samples} resamples of the test sentences",
         "c": c,
+        "relevance_gate": gate,
         **feature_meta(features),
         "versions": library_versions(),
         "training_data": {"path": str(train_dir), "sha256": data_sha, "sentences": len(rows)},
@@ -380,7 +381,9 @@ def model_card(result: TrainResult, meta: dict, y_train: np.ndarray) -> str:
         "the councilscan taxonomy (multi-label). In `analyse` it works together with the lexicon (see README, "
         "'How themes are found').",
         f"- **Model:** {meta['feature_description']}; one-vs-rest logistic regression (C={result.c}, balanced class weights); "
-        "per-theme thresholds tuned for F1 on out-of-fold predictions of "
+        + (f"each theme's probability multiplied by P(any theme) ** {meta['relevance_gate']} (README: relevance gate); "
+           if meta.get("relevance_gate") else "")
+        + "per-theme thresholds tuned for F1 on out-of-fold predictions of "
         f"{meta['cv_folds']}-fold multilabel-stratified cross-validation on the training set. For `analyse`, which "
         "combines lexicon and classifier, a second threshold and a veto per theme are tuned the same way for the F1 "
         "of that combination (README, 'How themes are found').",

@@ -90,3 +90,38 @@ def test_classify_and_evaluate_commands(small_model, tmp_path):
     assert result.exit_code == 0, result.output
     systems = {row["system"] for row in csv.DictReader(out.open(encoding="utf-8-sig"))}
     assert systems == {"lexicon", "classifier", "ensemble"}
+
+
+def test_relevance_gate_is_recorded_and_checked_on_load(small_model, tmp_path):
+    model_dir, _ = small_model
+    meta = json.loads((model_dir / "meta.json").read_text())
+    assert meta["relevance_gate"] == Settings().relevance_gate > 0
+    assert load_model(model_dir, THEME_IDS).relevance_gate == meta["relevance_gate"]
+    mismatched = tmp_path / "model"
+    mismatched.mkdir()
+    (mismatched / "model.skops").write_bytes((model_dir / "model.skops").read_bytes())
+    (mismatched / "meta.json").write_text(json.dumps({**meta, "relevance_gate": 0.0}))
+    with pytest.raises(ModelError, match="holds 18 outputs but meta.json describes 17 themes"):
+        load_model(mismatched, THEME_IDS)
+
+
+def test_relevance_gate_keeps_joint_working_without_digital_out_of_collaboration(segmenter):
+    """Unseen sentences: joint working on street cleansing is not digital collaboration; a shared cloud platform is."""
+    from pipeline.segment import lemmatise
+
+    classifier = load_model(ROOT / "models/theme-classifier", THEME_IDS)
+    theme = THEME_IDS.index("collaboration_partnerships")
+    threshold = classifier.ensemble_thresholds["collaboration_partnerships"]
+    not_digital = lemmatise([
+        "Our two councils will run a joint street cleansing team from next spring.",
+        "The county and the district councils will share a single planning enforcement team.",
+        "We are working with the fire service and the police on a shared approach to anti-social behaviour in the town centre.",
+    ], segmenter)
+    digital = lemmatise([
+        "Our two councils will run a joint digital team and share one cloud platform from next spring.",
+        "We are working with the fire service and the police on a shared data platform for community safety.",
+    ], segmenter)
+    assert all(classifier.probabilities(digital)[:, theme] >= threshold)
+    assert all(classifier.probabilities(not_digital)[:, theme] < threshold)
+    # Without the gate the joint-working words alone would have carried them over the threshold.
+    assert any(classifier.pipeline.predict_proba(not_digital)[:, theme] >= threshold)
