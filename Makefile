@@ -7,7 +7,7 @@ DOCS   ?= corpus/samples
 OUT    ?= outputs/latest
 MODEL  ?= models/theme-classifier
 LABELS := $(wildcard corpus/labels/*/*.csv corpus/labels/*/*.jsonl)
-TRAIN_CODE := pipeline/train.py pipeline/classify.py pipeline/labels.py pipeline/lexicon.py pipeline/ensemble.py pipeline/segment.py
+TRAIN_CODE := pipeline/train.py pipeline/classify.py pipeline/config.py pipeline/labels.py pipeline/lexicon.py pipeline/ensemble.py pipeline/segment.py
 
 .DEFAULT_GOAL := help
 .PHONY: help install analyse test train evaluate samples bench bench-extract clean
