@@ -490,9 +490,10 @@ def label_quality(labels: Path, settings: Settings, tools: Tools, min_confidence
     y = label_matrix(rows, ids)
     oof = out_of_fold(lemmatise([r.text for r in rows], tools.segmenter), y, settings.classifier_c, settings.cv_folds,
                       settings.seed, gate=settings.relevance_gate)
+    oof = np.round(oof, 4)  # the precision reported, so a suspect's reported confidence is always past the cut
     low, high = 1 - min_confidence, min_confidence
     suspects = [
-        Suspect(rows[r].file, rows[r].line, rows[r].text, rows[r].themes, ids[t], bool(y[r, t]), round(float(oof[r, t]), 4))
+        Suspect(rows[r].file, rows[r].line, rows[r].text, rows[r].themes, ids[t], bool(y[r, t]), float(oof[r, t]))
         for r, t in zip(*np.nonzero(((y == 1) & (oof < low)) | ((y == 0) & (oof > high))))
     ]
     return sorted(suspects, key=lambda s: (-s.confidence, s.file, s.line, s.theme))

@@ -158,9 +158,8 @@ def test_random_is_reproducible_with_its_seed(analysed, tools, pool):
 
 
 def test_a_sentence_labelled_anywhere_is_not_offered_again(analysed, tools, uncertain, tmp_path):
-    labelled = tmp_path / "labels"
-    labelled.mkdir()
-    shutil.copy(LABELS / "test/test-a.csv", labelled / "test-a.csv")
+    labelled = tmp_path / "labels"  # the labels `uncertain` was drawn against, plus a researcher's file
+    shutil.copytree(LABELS, labelled, ignore=shutil.ignore_patterns("*.md"))
     taken = uncertain[0].text
     # a researcher's copy: other case and spacing, curly quotes
     typed = "  ".join(taken.upper().split()).replace("'", "\u2019")
