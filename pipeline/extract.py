@@ -308,8 +308,8 @@ def _page_tree_loops(doc) -> bool:  # noqa: ANN001 (pdfminer PDFDocument)
             pending.extend(kids if isinstance(kids, list) else ())
     except _ReferenceLoop:
         return True
-    except Exception:  # noqa: BLE001 (other damage is reported where the pages are read, with its own message)
-        return False
+    except Exception:  # noqa: BLE001, S110 (other damage is reported where the pages are read, with its own message)
+        pass
     return False
 
 
