@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -49,6 +50,20 @@ def _cap_memory(megabytes: int) -> None:
     threading.Thread(target=watch, daemon=True, name="memory-cap").start()
 
 
+def _start_worker(megabytes: int) -> None:
+    """Worker initializer: one compute thread per worker, then the memory cap.
+
+    Workers are one per core already; and a thread pool the parent had started (PyTorch's OpenMP
+    team, when the sentence-embedding model ran before the fork) hangs a forked child on first use."""
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(limits=1)
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        torch.set_num_threads(1)
+    _cap_memory(megabytes)
+
+
 def run_local(
     work: Callable[[Job], Result], jobs: Iterable[Job], workers: int, timeout: float, max_memory_mb: int,
     failure: Callable[[Job, str], Result],
@@ -58,7 +73,7 @@ def run_local(
     from pebble import ProcessExpired, ProcessPool
 
     context = multiprocessing.get_context("fork")
-    with ProcessPool(max_workers=workers, context=context, initializer=_cap_memory, initargs=(max_memory_mb,)) as pool:
+    with ProcessPool(max_workers=workers, context=context, initializer=_start_worker, initargs=(max_memory_mb,)) as pool:
         futures = {pool.schedule(work, args=(job,), timeout=timeout): job for job in jobs}
         for future in as_completed(futures):
             job = futures[future]

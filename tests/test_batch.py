@@ -103,3 +103,21 @@ def test_dask_cluster_gives_the_same_reports(corpus, tmp_path):
         analyse(corpus, tmp_path / "dask", Settings(use_classifier=False, cache_dir="", scheduler=cluster.scheduler_address))
     for name in REPORTS:
         assert (tmp_path / "dask" / name).read_bytes() == (local / name).read_bytes(), name
+
+
+def _thread_pools(job: str) -> list[tuple[str, int]]:
+    import numpy as np  # noqa: F401 (loads the BLAS library whose pool is checked)
+    from threadpoolctl import threadpool_info
+
+    return [(pool["internal_api"], pool["num_threads"]) for pool in threadpool_info()]
+
+
+def test_each_worker_computes_on_one_thread():
+    """Workers are one per core; a BLAS or OpenMP pool of several threads in each would oversubscribe
+    the cores (and an OpenMP team inherited across the fork can hang the worker)."""
+    from pipeline.batch import run_local
+
+    results = dict(run_local(_thread_pools, ["a", "b"], workers=2, timeout=60, max_memory_mb=0, failure=lambda job, why: why))
+    assert set(results) == {"a", "b"}
+    for pools in results.values():
+        assert pools and all(threads == 1 for _, threads in pools), pools
