@@ -168,14 +168,20 @@ def evaluate(ctx: click.Context, labels: Path, model_dir: Path, out: Path | None
 @click.option("--out", type=click.File("w", encoding="utf-8", lazy=True), default="-", help="CSV output [default: stdout].")
 @click.option("--model", "model_dir", type=click.Path(file_okay=False, path_type=Path),
               default=Path("models/theme-classifier"), show_default=True)
+@click.option("--independent", is_flag=True,
+              help="Read each sentence alone, not as running text whose neighbours give it context.")
 @click.pass_context
-def classify(ctx: click.Context, source, out, model_dir: Path) -> None:  # noqa: ANN001 (click files)
-    """Classify sentences from SOURCE (one per line, or a CSV with a `text` column; - for stdin)."""
+def classify(ctx: click.Context, source, out, model_dir: Path, independent: bool) -> None:  # noqa: ANN001 (click files)
+    """Classify sentences from SOURCE (one per line, or a CSV with a `text` column; - for stdin).
+
+    Lines are read as running text: each sentence's neighbours (the lines either side, of the same
+    `doc_id` in a CSV) help decide its themes; `previous` and `next` columns, when present, give them instead."""
     from pipeline.labels import read_sentences
     from pipeline.report import safe_cell
     from pipeline.run import classify_texts
 
-    result = classify_texts(read_sentences(source.read()), _settings(ctx, model_dir=str(model_dir)))
+    rows = read_sentences(source.read(), str(getattr(source, "name", "<stdin>")))
+    result = classify_texts(rows, _settings(ctx, model_dir=str(model_dir)), independent)
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(["text", "themes", *result.labels])
     for sentence, themes, row in zip(result.texts, result.themes, result.probabilities):

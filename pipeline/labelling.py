@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from pipeline.cache import document_cache
-from pipeline.classify import META_FILE, MODEL_FILE, fit_classifier, load_model, read_meta, theme_probabilities
+from pipeline.classify import META_FILE, MODEL_FILE, document_input, fit_classifier, load_model, read_meta, theme_probabilities
 from pipeline.config import Settings
 from pipeline.depth import DepthTagger
 from pipeline.errors import InputError, LabelError, ModelError, read_json
@@ -31,14 +31,25 @@ from pipeline.extract import find_documents, normalise_text, sha256_of
 from pipeline.labels import LabelledSentence, label_files, load_labels, read_label_file
 from pipeline.report import FORMULA_STARTS, csv_text, write_atomic
 from pipeline.run import Analyser
-from pipeline.segment import lemmatise, segment
+from pipeline.segment import segment
 from pipeline.tools import Tools
-from pipeline.train import Scores, label_matrix, near_duplicates, out_of_fold, score, split_label_dirs, tune_thresholds
+from pipeline.train import (
+    Scores,
+    label_matrix,
+    near_duplicates,
+    out_of_fold,
+    score,
+    sentence_inputs,
+    split_label_dirs,
+    tune_thresholds,
+)
 
 STRATEGIES = ("uncertain", "disagree", "random")
 CANDIDATE_COLUMNS = ("doc_id", "page", "sentence_no", "previous", "text", "next", "predicted", "lexicon", "strategy",
                      "themes", "note")
-LABEL_COLUMNS = ("text", "themes", "doc_id", "source", "note")
+# previous/next keep an imported sentence's context: imported rows are not running text.
+LABEL_COLUMNS = ("text", "themes", "doc_id", "source", "note", "previous", "next")
+BASIC_COLUMNS = LABEL_COLUMNS[:5]  # enough for a label file; importing into one drops the context
 # In a candidates file an empty `themes` cell means "not labelled yet" (the row is skipped), so a
 # researcher who stops half-way does not import a pile of false negatives; "no theme" is written so.
 NO_THEME = "none"
@@ -133,7 +144,7 @@ def export_candidates(
     margins: list[np.ndarray] = []  # |p - threshold| per theme, one row per pooled sentence
     for doc_id, path, digest in documents:
         sentences = segment(analyser.read_document(path, digest), tools.segmenter)
-        probabilities = classifier.probabilities([s.lemma_text for s in sentences])
+        probabilities = classifier.probabilities(document_input([s.lemma_text for s in sentences]))
         for i, sentence in enumerate(sentences):
             key = label_key(sentence.text)
             if key in seen:
@@ -219,11 +230,15 @@ def _raise_all(errors: list[str]) -> None:
         raise LabelError("\n".join(errors[:MAX_ERRORS_SHOWN]) + more)
 
 
+def _header(text: str) -> tuple[str, ...]:
+    return tuple(h.strip().lower() for h in next(csv.reader(io.StringIO(text.lstrip("\ufeff"))), []))
+
+
 def _check_target(target: Path, known: tuple[str, ...]) -> list[LabelledSentence]:
     """The target's rows; it must already be a label file with the standard header."""
     rows = read_label_file(target, known)
-    header = next(csv.reader(io.StringIO(target.read_text(encoding="utf-8-sig"))), [])
-    if tuple(h.strip().lower() for h in header) != LABEL_COLUMNS:
+    header = _header(target.read_text(encoding="utf-8-sig"))
+    if header not in (LABEL_COLUMNS, BASIC_COLUMNS):
         raise LabelError(f"{target}:1: the header is {','.join(header)!r}, not {','.join(LABEL_COLUMNS)!r}; "
                          "import into a new file instead")
     return rows
@@ -257,6 +272,7 @@ def import_labels(
             errors.append(f"{where}: {NO_THEME!r} cannot go with theme ids ({';'.join(row.themes)}); keep one")
             continue
         row = replace(row, text=_unescape(row.text), note=_unescape(row.note),
+                      previous=row.previous and _unescape(row.previous), next=row.next and _unescape(row.next),
                       themes=() if row.themes == (NO_THEME,) else row.themes)
         key = label_key(row.text)
         shown = ";".join(row.themes) or NO_THEME
@@ -288,7 +304,7 @@ def import_labels(
 
 
 def _append(target: Path, rows: Sequence[LabelledSentence]) -> None:
-    """Add rows to target in the label format, keeping its encoding and line ends; atomic."""
+    """Add rows to target in the label format, keeping its encoding, line ends and columns; atomic."""
     old = target.read_bytes().decode("utf-8") if target.is_file() else ""
     ending = "\n" if old and "\r\n" not in old else "\r\n"  # the corpus files are written by csv: CRLF
     buffer = io.StringIO()
@@ -298,8 +314,9 @@ def _append(target: Path, rows: Sequence[LabelledSentence]) -> None:
         writer.writerow(LABEL_COLUMNS)
     elif not old.endswith("\n"):
         old += ending
+    width = len(BASIC_COLUMNS) if old and _header(old) == BASIC_COLUMNS else len(LABEL_COLUMNS)  # an older file: no context
     # Label files are training data, not reports: text is written exactly (no formula quoting).
-    writer.writerows((r.text, ";".join(r.themes), r.doc_id, r.source, r.note) for r in rows)
+    writer.writerows((r.text, ";".join(r.themes), r.doc_id, r.source, r.note, r.previous or "", r.next or "")[:width] for r in rows)
     write_atomic(target, old + buffer.getvalue())
 
 
@@ -444,18 +461,17 @@ def learning_curve(
         raise LabelError(f"{labels}: no test set (a test/ folder, or give one) to draw the curve against")
     ids = tools.taxonomy.ids
     rows, test_rows = load_labels(train_dir, ids), load_labels(test_dir, ids)
-    texts = np.asarray(lemmatise([r.text for r in rows], tools.segmenter), dtype=object)
-    test_texts = lemmatise([r.text for r in test_rows], tools.segmenter)
+    inputs, test_inputs = sentence_inputs(rows, tools.segmenter), sentence_inputs(test_rows, tools.segmenter)
     y, y_test = label_matrix(rows, ids), label_matrix(test_rows, ids)
-    c, features, gate = settings.classifier_c, settings.classifier_features, settings.relevance_gate
     points = []
     for fraction in sorted(fractions):
         index = _stratified_subset(y, fraction, settings.seed)
-        subset, y_subset = list(texts[index]), y[index]
-        oof = out_of_fold(subset, y_subset, c, settings.cv_folds, settings.seed, features, gate)
+        subset, y_subset = inputs[index], y[index]
+        oof = out_of_fold(subset, y_subset, settings)
         thresholds, _ = tune_thresholds(y_subset, oof, ids)
-        model = fit_classifier(subset, y_subset, c, settings.seed, features, gate)
-        predicted = (theme_probabilities(model, test_texts, gate) >= np.array([thresholds[t] for t in ids])).astype(int)
+        model = fit_classifier(subset, y_subset, settings)
+        probabilities = theme_probabilities(model, test_inputs, settings.relevance_gate)
+        predicted = (probabilities >= np.array([thresholds[t] for t in ids])).astype(int)
         result = score("classifier", y_test, predicted, ids)
         points.append((float(fraction), len(index), round(result.micro_f1, 4), round(result.macro_f1, 4)))
     return points
@@ -488,8 +504,7 @@ def label_quality(labels: Path, settings: Settings, tools: Tools, min_confidence
     ids = tools.taxonomy.ids
     rows = load_labels(labels, ids)
     y = label_matrix(rows, ids)
-    oof = out_of_fold(lemmatise([r.text for r in rows], tools.segmenter), y, settings.classifier_c, settings.cv_folds,
-                      settings.seed, gate=settings.relevance_gate)
+    oof = out_of_fold(sentence_inputs(rows, tools.segmenter), y, settings)
     oof = np.round(oof, 4)  # the precision reported, so a suspect's reported confidence is always past the cut
     low, high = 1 - min_confidence, min_confidence
     suspects = [

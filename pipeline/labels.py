@@ -24,6 +24,21 @@ class LabelledSentence:
     note: str = ""
     file: str = ""
     line: int = 0
+    # The sentences either side, when the file gives them (`previous`/`next` columns, as `label
+    # export` writes them); both None: the rows either side with the same doc_id are the context.
+    previous: str | None = None
+    next: str | None = None
+
+    @property
+    def context(self) -> str | None:
+        if self.previous is None and self.next is None:
+            return None
+        return f"{self.previous or ''} {self.next or ''}".strip()
+
+
+def _given(record: dict, column: str) -> str | None:
+    """A context cell's text; None when the column is missing or the cell empty."""
+    return str(record.get(column) or "").strip() or None
 
 
 def _themes(raw: str | list | None, where: str, known: tuple[str, ...]) -> tuple[str, ...]:
@@ -69,6 +84,7 @@ def read_label_file(path: Path, known: tuple[str, ...]) -> list[LabelledSentence
             rows.append(LabelledSentence(
                 str(record["text"]).strip(), _themes(record.get("themes"), f"{path}:{number}", known),
                 str(record.get("doc_id", "")), str(record.get("source", "")), str(record.get("note", "")), str(path), number,
+                _given(record, "previous"), _given(record, "next"),
             ))
         return rows
     first_line = text.split("\n", 1)[0]
@@ -88,7 +104,7 @@ def read_label_file(path: Path, known: tuple[str, ...]) -> list[LabelledSentence
         rows.append(LabelledSentence(
             text_value, _themes(record.get("themes"), f"{path}:{number}", known),
             (record.get("doc_id") or "").strip(), (record.get("source") or "").strip(), (record.get("note") or "").strip(),
-            str(path), number,
+            str(path), number, _given(record, "previous"), _given(record, "next"),
         ))
     return rows
 
@@ -133,10 +149,17 @@ def labels_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def read_sentences(text: str) -> list[str]:
-    """Sentences to classify: a CSV with a `text` column, or else one sentence per line."""
-    first_line = text.lstrip("\ufeff").split("\n", 1)[0]
+def read_sentences(text: str, name: str = "<stdin>") -> list[LabelledSentence]:
+    """Sentences to classify: a CSV with a `text` column (and optional doc_id, previous, next), or else one
+    sentence per line, read as running text. Rows come back unlabelled, in input order, blank ones kept."""
+    text = text.lstrip("\ufeff")
+    first_line = text.split("\n", 1)[0]
     header = [cell.strip().strip('"').lower() for cell in first_line.split(",")]
-    if "text" in header:
-        return [(row.get("text") or "").strip() for row in csv.DictReader(io.StringIO(text.lstrip("\ufeff")))]
-    return [line.strip() for line in text.splitlines() if line.strip()]
+    if "text" not in header:
+        return [LabelledSentence(line.strip(), (), file=name, line=number)
+                for number, line in enumerate(text.splitlines(), start=1) if line.strip()]
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    reader.fieldnames = [field.strip().lower() for field in reader.fieldnames or []]
+    return [LabelledSentence((record.get("text") or "").strip(), (), (record.get("doc_id") or "").strip(),
+                             file=name, line=reader.line_num, previous=_given(record, "previous"), next=_given(record, "next"))
+            for record in reader]

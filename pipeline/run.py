@@ -19,7 +19,7 @@ from pipeline import __version__, aggregate, report
 from pipeline.aggregate import theme_verdicts, unassessable_verdicts
 from pipeline.batch import TRANSIENT_FAILURES, run_dask, run_local
 from pipeline.cache import JsonCache, document_cache, report_cache, result_cache, source_sha256
-from pipeline.classify import ThemeClassifier, library_versions, load_model, read_meta
+from pipeline.classify import ThemeClassifier, document_input, library_versions, load_model, read_meta
 from pipeline.config import Settings, as_dict
 from pipeline.ensemble import combine
 from pipeline.errors import DocumentError, InputError, NoTextLayerError
@@ -27,11 +27,12 @@ from pipeline.extract import EXTRACTOR_VERSION, doc_id_for, extract_document, fi
 from pipeline.metadata import guess_metadata, metadata_for, read_metadata
 from pipeline.records import METADATA_COLUMNS, Document, DocumentResult, Evidence, ReportBundle
 from pipeline.report import report_files, write_atomic, write_csv_files
-from pipeline.segment import Segmenter, lemmatise, segment
+from pipeline.segment import Segmenter, segment
 from pipeline.taxonomy import Framework, Taxonomy, load_framework, load_taxonomy, packaged_frameworks
 
 if TYPE_CHECKING:  # spaCy and matplotlib load only when a document needs analysing or a report drawing
     from pipeline.depth import DepthTagger
+    from pipeline.labels import LabelledSentence
     from pipeline.lexicon import LexiconTagger
 
 log = logging.getLogger(__name__)
@@ -142,7 +143,7 @@ class Analyser:
         document = self.read_document(path, digest)
         guessed = guess_metadata(document, path)
         sentences = segment(document, self.segmenter)
-        probabilities = self.classifier.probabilities([s.lemma_text for s in sentences]) if self.classifier else None
+        probabilities = self.classifier.probabilities(document_input([s.lemma_text for s in sentences])) if self.classifier else None
         if self.classifier:
             thresholds, vetoes = self.classifier.ensemble_rule(self.settings.classifier_veto)
         else:
@@ -349,14 +350,17 @@ class Classified:
     probabilities: object  # numpy array, one row per text
 
 
-def classify_texts(texts: list[str], settings: Settings) -> Classified:
-    """Run the trained classifier alone over free sentences (the `classify` command)."""
+def classify_texts(rows: list[LabelledSentence], settings: Settings, independent: bool = False) -> Classified:
+    """Run the trained classifier alone over free sentences (the `classify` command).
+
+    Rows are read as running text (see sentence_inputs) unless independent: then each sentence alone."""
     from pipeline.tools import load_tools
+    from pipeline.train import sentence_inputs
 
     tools = load_tools(settings)
     classifier = load_model(Path(settings.model_dir), tools.taxonomy.ids)
-    lemma_texts = lemmatise(texts, tools.segmenter)
-    return Classified(classifier.labels, texts, classifier.predict(lemma_texts), classifier.probabilities(lemma_texts))
+    inputs = sentence_inputs(rows, tools.segmenter, independent)
+    return Classified(classifier.labels, [r.text for r in rows], classifier.predict(inputs), classifier.probabilities(inputs))
 
 
 def extract_folder(folder: Path, out: Path, settings: Settings, progress: Callable[[str], None] | None = None) -> tuple[int, int]:

@@ -19,6 +19,8 @@ from pipeline.classify import (
     fit_classifier,
     library_versions,
     load_model,
+    model_input,
+    neighbour_texts,
     read_meta,
     save_model,
     theme_probabilities,
@@ -137,17 +139,30 @@ def near_duplicates(train_texts: Sequence[str], test_texts: Sequence[str], thres
     return sorted(pairs, key=lambda pair: -pair[2])
 
 
-def out_of_fold(texts: Sequence[str], y: np.ndarray, c: float, folds: int, seed: int, features: str = "ngrams",
-                gate: float = 0.0) -> np.ndarray:
+def out_of_fold(inputs: np.ndarray, y: np.ndarray, settings: Settings) -> np.ndarray:
+    """Probabilities of each sentence from a model fitted on the other folds (multilabel-stratified)."""
     from iterstrat.ml_stratifiers import MultilabelStratifiedKFold
 
     oof = np.zeros(y.shape, dtype=float)
-    splitter = MultilabelStratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
-    texts = np.asarray(texts, dtype=object)
-    for train_index, test_index in splitter.split(texts, y):
-        pipeline = fit_classifier(texts[train_index], y[train_index], c, seed, features, gate)
-        oof[test_index] = theme_probabilities(pipeline, list(texts[test_index]), gate)
+    splitter = MultilabelStratifiedKFold(n_splits=settings.cv_folds, shuffle=True, random_state=settings.seed)
+    for train_index, test_index in splitter.split(inputs, y):
+        pipeline = fit_classifier(inputs[train_index], y[train_index], settings)
+        oof[test_index] = theme_probabilities(pipeline, inputs[test_index], settings.relevance_gate)
     return oof
+
+
+def sentence_inputs(rows: Sequence[LabelledSentence], segmenter: Segmenter, independent: bool = False) -> np.ndarray:
+    """model_input for rows of a label (or classify) file, read as running text: a sentence's
+    neighbours are the rows either side with the same doc_id in the same file, unless the file
+    gives them (`previous`/`next` columns, as `label export` writes). Independent: each alone."""
+    lemmas = lemmatise([r.text for r in rows], segmenter)
+    if independent:
+        return model_input(lemmas)
+    neighbours = neighbour_texts(lemmas, [f"{r.file}\n{r.doc_id}" for r in rows])
+    given = [i for i, r in enumerate(rows) if r.context is not None]
+    for i, context in zip(given, lemmatise([rows[i].context or "" for i in given], segmenter)):
+        neighbours[i] = context
+    return model_input(lemmas, neighbours)
 
 
 def tune_thresholds(y: np.ndarray, oof: np.ndarray, labels: Sequence[str]) -> tuple[dict[str, float], dict[str, float]]:
@@ -207,7 +222,7 @@ def tune_ensemble(y: np.ndarray, oof: np.ndarray, lexicon_y: np.ndarray, labels:
 
 
 def predict_sets(
-    rows: Sequence[LabelledSentence], lemma_texts: Sequence[str], classifier: ThemeClassifier | None,
+    rows: Sequence[LabelledSentence], inputs: np.ndarray, classifier: ThemeClassifier | None,
     lexicon: LexiconTagger, segmenter: Segmenter, settings: Settings,
 ) -> dict[str, np.ndarray]:
     """0/1 predictions of the lexicon alone, the classifier alone and the ensemble."""
@@ -215,7 +230,7 @@ def predict_sets(
     lexicon_y, _ = lexicon_matrix(rows, lexicon, segmenter)
     result = {"lexicon": lexicon_y}
     if classifier is not None:
-        probabilities = classifier.probabilities(lemma_texts)
+        probabilities = classifier.probabilities(inputs)
         cut = np.array([classifier.thresholds[label] for label in labels])
         result["classifier"] = (probabilities >= cut).astype(int)
         thresholds, vetoes = classifier.ensemble_rule(settings.classifier_veto)
@@ -230,7 +245,7 @@ def evaluate_rows(
 ) -> list[Scores]:
     labels = lexicon.taxonomy.ids
     y = label_matrix(rows, labels)
-    predictions = predict_sets(rows, lemmatise([r.text for r in rows], segmenter), classifier, lexicon, segmenter, settings)
+    predictions = predict_sets(rows, sentence_inputs(rows, segmenter), classifier, lexicon, segmenter, settings)
     return [score(system, y, predicted, labels, bootstrap, settings.seed) for system, predicted in predictions.items()]
 
 
@@ -278,9 +293,8 @@ def train(
     thin = [label for label, n in zip(labels, y.sum(0)) if n < settings.cv_folds]
     if thin:
         raise LabelError(f"{train_dir}: theme(s) {', '.join(thin)} have fewer than {settings.cv_folds} positive examples; label more")
-    texts = lemmatise([r.text for r in rows], segmenter)
-    c, features, gate = settings.classifier_c, settings.classifier_features, settings.relevance_gate
-    oof = out_of_fold(texts, y, c, settings.cv_folds, settings.seed, features, gate)
+    inputs = sentence_inputs(rows, segmenter)
+    oof = out_of_fold(inputs, y, settings)
     thresholds, cv_f1 = tune_thresholds(y, oof, labels)
     predicted = (oof >= np.array([thresholds[label] for label in labels])).astype(int)
     cv_micro = score("cv", y, predicted, labels).micro_f1
@@ -288,18 +302,20 @@ def train(
     ensemble_thresholds, vetoes = tune_ensemble(y, oof, lexicon_y, labels)
     ensemble_cut = (np.array([ensemble_thresholds[label] for label in labels]), np.array([vetoes[label] for label in labels]))
     cv_ensemble = score("cv-ensemble", y, ensemble_matrix(lexicon_y, oof, *ensemble_cut), labels)
-    pipeline = fit_classifier(texts, y, c, settings.seed, features, gate)
+    pipeline = fit_classifier(inputs, y, settings)
     unreliable = [label for label in labels if cv_f1[label] < settings.reliability_f1_floor]
     data_sha = labels_sha256(train_dir)
     # Anything that changes the predictions changes the id, so cached analyse results are never reused wrongly.
-    recipe = json.dumps([data_sha, taxonomy.sha256, features, c, gate, settings.seed, settings.cv_folds, __version__,
+    features = settings.classifier_features
+    recipe = json.dumps([data_sha, taxonomy.sha256, features, settings.classifier_c, settings.relevance_gate,
+                         settings.neighbour_weight, settings.neighbour_dropout, settings.seed, settings.cv_folds, __version__,
                          library_versions()["scikit-learn"], thresholds, ensemble_thresholds, vetoes], sort_keys=True)
     model_id = f"theme-classifier-{features}-{hashlib.sha256(recipe.encode()).hexdigest()[:12]}"
     classifier = ThemeClassifier(pipeline, labels, thresholds, {label: label not in unreliable for label in labels}, model_id,
-                                 ensemble_thresholds, vetoes, gate)
+                                 ensemble_thresholds, vetoes, settings.relevance_gate)
     test_scores = evaluate_rows(test_rows, classifier, lexicon, segmenter, settings, settings.bootstrap_samples) if test_rows else []
     finished = dt.datetime.now(dt.UTC)
-    result = TrainResult(model_dir, len(rows), len(test_rows), c, thresholds, cv_f1, unreliable, test_scores,
+    result = TrainResult(model_dir, len(rows), len(test_rows), settings.classifier_c, thresholds, cv_f1, unreliable, test_scores,
                          (finished - started).total_seconds())
     meta = {
         "model_id": model_id,
@@ -313,9 +329,9 @@ def train(
         "reliability_f1_floor": settings.reliability_f1_floor,
         "cv_folds": settings.cv_folds,
         "bootstrap": f"{settings.bootstrap_samples} resamples of the test sentences",
-        "c": c,
-        "relevance_gate": gate,
-        **feature_meta(features),
+        "c": settings.classifier_c,
+        "relevance_gate": settings.relevance_gate,
+        **feature_meta(settings),
         "versions": library_versions(),
         "training_data": {"path": str(train_dir), "sha256": data_sha, "sentences": len(rows)},
         "test_data": {"path": str(test_dir) if test_dir else None, "sha256": labels_sha256(test_dir) if test_dir else None,
@@ -445,7 +461,10 @@ def model_card(result: TrainResult, meta: dict, y_train: np.ndarray) -> str:
         "strategies, written by many hands, will score lower than the figures above; treat them as an upper bound "
         "and label real sentences (`councilscan label`) to measure and improve it.",
         "- English only. Welsh and other non-English blocks are skipped by `analyse`.",
-        "- Sentences are judged alone: a sentence whose theme is only clear from its section may be missed.",
+        ("- Each sentence is read with the sentences just before and after it in its document, not with its section "
+         "heading: a sentence whose theme is clear only from a heading further up may be missed."
+         if meta.get("neighbour_weight") else
+         "- Sentences are judged alone: a sentence whose theme is only clear from its context may be missed."),
         "",
     ]
     return "\n".join(lines)

@@ -151,6 +151,9 @@ def test_exit_codes(tmp_path):
     bad_config.write_text('classifier_features = "bert"\n')
     result = run("--config", str(bad_config), "analyse", str(SAMPLES))
     assert result.returncode == 3 and "unknown value 'bert'" in result.stderr and "ngrams, embeddings" in result.stderr
+    bad_config.write_text("neighbour_dropout = 1.5\n")
+    result = run("--config", str(bad_config), "train")
+    assert result.returncode == 3 and "c.toml: neighbour_dropout: 1.5 is not a share. write a number from 0 to 1" in result.stderr
 
 
 def test_extract_command_writes_jsonl(tmp_path):

@@ -14,7 +14,7 @@ from click.testing import CliRunner
 from sklearn.base import clone
 
 from conftest import ROOT
-from pipeline.classify import load_model
+from pipeline.classify import load_model, model_input
 from pipeline.cli import cli
 from pipeline.embeddings import SentenceEmbedder, weights_sha256
 from pipeline.errors import ModelError
@@ -117,8 +117,8 @@ def test_train_with_embeddings_records_features_and_weights(embeddings_model):
 
 def test_embeddings_model_classifies_paraphrases(embeddings_model, segmenter):
     classifier = load_model(embeddings_model, THEME_IDS)
-    assert any(isinstance(part, SentenceEmbedder) for _, part in classifier.pipeline.named_steps["features"].transformer_list)
-    predicted = classifier.predict(lemmatise(["Roll out full fibre broadband and 5G to rural villages"], segmenter))
+    assert any(isinstance(part, SentenceEmbedder) for part in classifier.pipeline.named_steps["features"].named_transformers_.values())
+    predicted = classifier.predict(model_input(lemmatise(["Roll out full fibre broadband and 5G to rural villages"], segmenter)))
     assert "connectivity_infrastructure" in predicted[0]
 
 

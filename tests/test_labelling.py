@@ -18,6 +18,7 @@ from pipeline.classify import load_model
 from pipeline.config import Settings
 from pipeline.errors import InputError, LabelError, ModelError
 from pipeline.labelling import (
+    BASIC_COLUMNS,
     CANDIDATE_COLUMNS,
     LABEL_COLUMNS,
     Candidate,
@@ -215,9 +216,14 @@ def test_import_adds_labelled_rows_with_provenance_and_reimport_adds_nothing(unc
         assert row["text"] == answer["text"] and row["doc_id"] == answer["doc_id"]
         assert row["themes"] == ("" if answer["themes"] == "none" else answer["themes"])
         assert row["source"] == "import:batch-1.csv" and row["note"] == "imported 2026-01-02 by alice"
+        assert (row["previous"], row["next"]) == (answer["previous"], answer["next"])  # their context travels with them
+    assert any(row["previous"] for row in written) and any(row["next"] for row in written)
     assert sum(report.by_theme().values()) >= len(labelled)
-    # the corpus still loads, with the new sentences in it
-    assert len(load_labels(labels_root / "train", known)) == len(load_labels(LABELS / "train", known)) + len(labelled)
+    # the corpus still loads, with the new sentences in it, each read beside its own neighbours
+    reloaded = load_labels(labels_root / "train", known)
+    assert len(reloaded) == len(load_labels(LABELS / "train", known)) + len(labelled)
+    imported = [r for r in reloaded if r.file.endswith("imported.csv")]
+    assert [r.context for r in imported] == [f"{a['previous']} {a['next']}".strip() or None for a in labelled]
 
     again = import_labels(path, target, labels_root, known, annotator="bob", today=TODAY)
     assert (again.added, again.already_labelled) == ((), len(labelled))
@@ -390,7 +396,7 @@ def test_archive_keeps_the_current_model(tmp_path):
 
 
 def subset(rows: list[LabelledSentence], path: Path) -> Path:
-    return write_csv(path, LABEL_COLUMNS, [{"text": r.text, "themes": ";".join(r.themes), "doc_id": r.doc_id,
+    return write_csv(path, BASIC_COLUMNS, [{"text": r.text, "themes": ";".join(r.themes), "doc_id": r.doc_id,
                                            "source": r.source, "note": r.note} for r in rows], bom=False)
 
 

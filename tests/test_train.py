@@ -8,7 +8,7 @@ import pytest
 from click.testing import CliRunner
 
 from conftest import ROOT
-from pipeline.classify import load_model
+from pipeline.classify import load_model, model_input, neighbour_texts
 from pipeline.cli import cli
 from pipeline.config import Settings
 from pipeline.errors import LabelError, ModelError
@@ -45,7 +45,7 @@ def test_saved_model_loads_and_predicts(small_model, segmenter):
     classifier = load_model(model_dir, THEME_IDS)
     from pipeline.segment import lemmatise
 
-    predicted = classifier.predict(lemmatise(["Roll out full fibre broadband and 5G to rural villages"], segmenter))
+    predicted = classifier.predict(model_input(lemmatise(["Roll out full fibre broadband and 5G to rural villages"], segmenter)))
     assert "connectivity_infrastructure" in predicted[0]
 
 
@@ -121,7 +121,78 @@ def test_relevance_gate_keeps_joint_working_without_digital_out_of_collaboration
         "Our two councils will run a joint digital team and share one cloud platform from next spring.",
         "We are working with the fire service and the police on a shared data platform for community safety.",
     ], segmenter)
-    assert all(classifier.probabilities(digital)[:, theme] >= threshold)
-    assert all(classifier.probabilities(not_digital)[:, theme] < threshold)
+    assert all(classifier.probabilities(model_input(digital))[:, theme] >= threshold)
+    assert all(classifier.probabilities(model_input(not_digital))[:, theme] < threshold)
     # Without the gate the joint-working words alone would have carried them over the threshold.
-    assert any(classifier.pipeline.predict_proba(not_digital)[:, theme] >= threshold)
+    assert any(classifier.pipeline.predict_proba(model_input(not_digital))[:, theme] >= threshold)
+
+
+# --- neighbours as context ------------------------------------------------------------------------
+
+
+def test_neighbours_are_the_sentences_either_side_in_the_same_document():
+    texts = ["a1", "a2", "a3", "b1", "b2"]
+    assert neighbour_texts(texts, ["a", "a", "a", "b", "b"]) == ["a2", "a1 a3", "a2", "b2", "b1"]
+    assert neighbour_texts(texts) == ["a2", "a1 a3", "a2 b1", "a3 b2", "b1"]  # no documents: one running text
+    assert neighbour_texts([]) == []
+
+
+def test_label_rows_read_neighbours_from_their_document_or_from_given_columns(tmp_path, segmenter):
+    from pipeline.labels import load_labels
+    from pipeline.segment import lemmatise
+    from pipeline.train import sentence_inputs
+
+    (tmp_path / "doc.csv").write_text(
+        "text,themes,doc_id\nBins go out on Monday.,,d1\nWe lend laptops.,digital_inclusion,d1\nParks open at dawn.,,d2\n"
+        "Libraries lend tablets.,digital_inclusion,d1\n", encoding="utf-8")
+    (tmp_path / "exported.csv").write_text(
+        "text,themes,previous,next\nWe will use sensors.,smart_places,Potholes are reported.,Gritting routes change.\n"
+        "Staff get new phones.,technology_foundations,,\n", encoding="utf-8")  # empty cells: not given
+    rows = load_labels(tmp_path, THEME_IDS)
+    lemmas = dict(zip([r.text for r in rows], lemmatise([r.text for r in rows], segmenter)))
+    bins, laptops, parks, tablets, sensors, phones = lemmas.values()
+    given = lemmatise(["Potholes are reported. Gritting routes change."], segmenter)[0]
+    assert [list(row) for row in sentence_inputs(rows, segmenter)] == [
+        [bins, laptops],
+        [laptops, bins],  # the d2 row next breaks the run: no next
+        [parks, ""],
+        [tablets, ""],
+        [sensors, given],  # given columns win
+        [phones, sensors],  # nothing given: the row above in the same document (no doc_id: the whole file)
+    ]
+    assert all(row[1] == "" for row in sentence_inputs(rows, segmenter, independent=True))
+
+
+def test_classify_reads_lines_as_running_text_unless_independent(tmp_path):
+    """The shipped model: a vague sentence between lines about getting residents online leans towards digital
+    inclusion more than it does alone, and more than between lines about children's reading."""
+    ambiguous = ("We will work with libraries and community groups to make this happen.",
+                 "This support will be free and available at every branch.")
+    online = ("Around one adult in eight here has never used the internet.",
+              "Many older residents tell us they cannot book a GP appointment or claim benefits online.")
+    reading = ("Around one child in eight here leaves primary school below the expected reading level.",
+               "Parents tell us they want more storytime sessions in the school holidays.")
+
+    def inclusion(lines: tuple[str, ...], *flags: str) -> float:
+        source = tmp_path / "lines.txt"
+        source.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        result = CliRunner().invoke(cli, ["classify", *flags, str(source)])
+        assert result.exit_code == 0, result.output
+        return float(list(csv.DictReader(result.stdout.splitlines()))[1]["digital_inclusion"])
+
+    for sentence in ambiguous:
+        in_context = inclusion((online[0], sentence, online[1]))
+        assert in_context > 1.3 * inclusion((online[0], sentence, online[1]), "--independent")
+        assert in_context > 1.3 * inclusion((reading[0], sentence, reading[1]))
+
+
+def test_a_model_trained_without_neighbours_is_refused_with_the_fix(small_model, tmp_path):
+    model_dir, _ = small_model
+    meta = json.loads((model_dir / "meta.json").read_text())
+    assert meta["neighbour_weight"] == Settings().neighbour_weight > 0
+    old = tmp_path / "model"
+    old.mkdir()
+    (old / "model.skops").write_bytes((model_dir / "model.skops").read_bytes())
+    (old / "meta.json").write_text(json.dumps({k: v for k, v in meta.items() if k != "neighbour_weight"}))
+    with pytest.raises(ModelError, match="without their neighbours; retrain with `councilscan train`"):
+        load_model(old, THEME_IDS)

@@ -204,7 +204,7 @@ import json, os, sys, time
 from pathlib import Path
 if hasattr(os, "sched_setaffinity"):
     os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
-from pipeline.classify import load_model
+from pipeline.classify import document_input, load_model
 from pipeline.segment import lemmatise, load_segmenter
 from pipeline.taxonomy import load_taxonomy
 
@@ -214,9 +214,9 @@ classifier = load_model(Path(sys.argv[1]), load_taxonomy().ids)
 start = time.perf_counter()
 lemmas = lemmatise(sentences, segmenter)
 lemmatise_seconds = time.perf_counter() - start
-classifier.probabilities(lemmatise(["We will put residents at the heart of everything we do."] * 50, segmenter))  # warm-up
+classifier.probabilities(document_input(lemmatise(["We will put residents at the heart of everything we do."] * 50, segmenter)))  # warm-up
 start = time.perf_counter()
-classifier.probabilities(lemmas)
+classifier.probabilities(document_input(lemmas))  # read as one running text, each sentence beside its neighbours
 print(len(lemmas), time.perf_counter() - start, lemmatise_seconds)
 """
 

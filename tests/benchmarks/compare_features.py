@@ -34,10 +34,11 @@ from sklearn.base import clone
 from sklearn.compose import ColumnTransformer
 from sklearn.linear_model import LogisticRegression
 from sklearn.multiclass import OneVsRestClassifier
-from sklearn.pipeline import Pipeline
+from sklearn.pipeline import FeatureUnion, Pipeline
 from threadpoolctl import threadpool_limits
 
-from pipeline.classify import build_pipeline
+from pipeline.classify import build_pipeline, model_input
+from pipeline.config import Settings
 from pipeline.embeddings import SentenceEmbedder, forget_vectors
 from pipeline.labels import load_labels
 from pipeline.segment import lemmatise, load_segmenter
@@ -68,8 +69,14 @@ def logistic(c: float) -> OneVsRestClassifier:
     return OneVsRestClassifier(LogisticRegression(C=c, class_weight="balanced", max_iter=2000, solver="liblinear", random_state=SEED))
 
 
+# Every row reads the sentence alone (no neighbours) and has no relevance gate: representations compared as such.
+SENTENCE_ALONE = Settings(classifier_c=PRODUCTION_C, seed=SEED, cv_folds=FOLDS, relevance_gate=0.0, neighbour_weight=0.0)
+
+
 def ngram_features():  # noqa: ANN201 (sklearn FeatureUnion)
-    return clone(build_pipeline(PRODUCTION_C, SEED).named_steps["features"])
+    """The production n-gram blocks (words and characters of the sentence) as one transformer of texts."""
+    columns = build_pipeline(PRODUCTION_C, SEED, neighbour_weight=0.0).named_steps["features"].transformers
+    return FeatureUnion([(name, clone(transformer)) for name, transformer, _ in columns])
 
 
 def folds(y: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -219,12 +226,13 @@ def main(quick: bool = False) -> None:  # noqa: PLR0915 (a linear script)
             delta = f"{s.micro_f1 - micro_f1(y_test, reference):+.3f} [{low:+.3f}, {high:+.3f}]"
             out(f"{system:<38} {s.micro_f1:8.3f} {s.macro_f1:8.3f} {s.micro_precision:7.3f} {s.micro_recall:7.3f}  {delta:<24} {tuned}")
 
-        say("(a) n-gram pipeline as `councilscan train` builds it (C=8), without the relevance gate, like every row here")
-        oof = out_of_fold(lemmas, y, PRODUCTION_C, FOLDS, SEED)
+        say("(a) n-gram pipeline as `councilscan train` builds it (C=8), without neighbours or the relevance gate, like every row here")
+        oof = out_of_fold(model_input(lemmas), y, SENTENCE_ALONE)
         thresholds, micro, macro = cv_scores(y, oof)
-        ngram = build_pipeline(PRODUCTION_C, SEED).fit(lemmas, y)
-        row("a  n-gram TF-IDF (production C=8, no gate)", apply(thresholds, ngram.predict_proba(lemmas_test)), f"CV micro {micro:.3f}")
-        _, tfidf_seconds = timed(ngram.named_steps["features"].transform, lemmas_all)
+        ngram = build_pipeline(PRODUCTION_C, SEED, neighbour_weight=0.0).fit(model_input(lemmas), y)
+        row("a  n-gram TF-IDF (production C=8, no gate)", apply(thresholds, ngram.predict_proba(model_input(lemmas_test))),
+            f"CV micro {micro:.3f}")
+        _, tfidf_seconds = timed(ngram.named_steps["features"].transform, model_input(lemmas_all))
 
         # The n-gram union is fitted once per fold and reused for every C and weight.
         ngram_folds = []
@@ -277,7 +285,7 @@ def main(quick: bool = False) -> None:  # noqa: PLR0915 (a linear script)
         b_check, b_seconds = timed(b_model.predict_proba, raw_test)
         forget_vectors()
         c_check, c_seconds = timed(lambda: c_model.predict_proba(np.array([raw_test, lemmatise(raw_test, segmenter)], dtype=object).T))
-        _, a_seconds = timed(lambda: ngram.predict_proba(lemmatise(raw_test, segmenter)))
+        _, a_seconds = timed(lambda: ngram.predict_proba(model_input(lemmatise(raw_test, segmenter))))
         with tempfile.TemporaryDirectory() as tmp:
             folder = Path(tmp)
             a_size, _ = skops_size(ngram, folder, "ngram")
