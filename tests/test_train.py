@@ -196,3 +196,8 @@ def test_a_model_trained_without_neighbours_is_refused_with_the_fix(small_model,
     (old / "meta.json").write_text(json.dumps({k: v for k, v in meta.items() if k != "neighbour_weight"}))
     with pytest.raises(ModelError, match="without their neighbours; retrain with `councilscan train`"):
         load_model(old, THEME_IDS)
+
+
+def test_the_shipped_model_is_small():
+    """Every retrain adds the model to the repository's history: coefficients are kept in single precision."""
+    assert (ROOT / "models/theme-classifier/model.skops").stat().st_size < 5 * 1024**2
