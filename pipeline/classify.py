@@ -173,9 +173,12 @@ class ThemeClassifier:
         return theme_probabilities(self.pipeline, inputs, self.relevance_gate)
 
     def predict(self, inputs: np.ndarray) -> list[tuple[str, ...]]:
+        return self.themes(self.probabilities(inputs))
+
+    def themes(self, probabilities: np.ndarray) -> list[tuple[str, ...]]:
+        """The themes whose probability reaches the classifier's own threshold, per row."""
         import numpy as np
 
-        probabilities = self.probabilities(inputs)
         cut = np.array([self.thresholds[label] for label in self.labels])
         return [tuple(label for label, keep in zip(self.labels, row >= cut) if keep) for row in probabilities]
 

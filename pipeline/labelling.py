@@ -145,6 +145,7 @@ def export_candidates(
     for doc_id, path, digest in documents:
         sentences = segment(analyser.read_document(path, digest), tools.segmenter)
         probabilities = classifier.probabilities(document_input([s.lemma_text for s in sentences]))
+        predicted = classifier.themes(probabilities)
         for i, sentence in enumerate(sentences):
             key = label_key(sentence.text)
             if key in seen:
@@ -154,7 +155,7 @@ def export_candidates(
             pool.append(Candidate(
                 doc_id, sentence.page, sentence.sentence_no,
                 sentences[i - 1].text if i else "", sentence.text, sentences[i + 1].text if i + 1 < len(sentences) else "",
-                tuple(label for label, keep in zip(labels, probabilities[i] >= cut) if keep),
+                predicted[i],
                 tuple(label for label in labels if label in found), strategy, 0.0,
             ))
             margins.append(np.abs(probabilities[i] - cut))

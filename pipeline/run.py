@@ -359,8 +359,8 @@ def classify_texts(rows: list[LabelledSentence], settings: Settings, independent
 
     tools = load_tools(settings)
     classifier = load_model(Path(settings.model_dir), tools.taxonomy.ids)
-    inputs = sentence_inputs(rows, tools.segmenter, independent)
-    return Classified(classifier.labels, [r.text for r in rows], classifier.predict(inputs), classifier.probabilities(inputs))
+    probabilities = classifier.probabilities(sentence_inputs(rows, tools.segmenter, independent))
+    return Classified(classifier.labels, [r.text for r in rows], classifier.themes(probabilities), probabilities)
 
 
 def extract_folder(folder: Path, out: Path, settings: Settings, progress: Callable[[str], None] | None = None) -> tuple[int, int]:
