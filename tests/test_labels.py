@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from pipeline.errors import LabelError
-from pipeline.labels import load_labels
+from pipeline.labels import load_labels, read_sentences
 from pipeline.taxonomy import THEME_IDS
 
 
@@ -21,6 +21,21 @@ def test_csv_and_jsonl_load_with_provenance(tmp_path):
         ("We lend laptops.", ("digital_inclusion",)), ("Bins on Monday.", ()), ("5G masts", ("connectivity_infrastructure",)),
     ]
     assert rows[1].line == 3 and rows[1].file.endswith("a.csv")
+
+
+def test_context_columns_are_read_from_csv_and_jsonl(tmp_path):
+    write(tmp_path, "a.csv", "text,themes,previous,next\nWe lend laptops.,digital_inclusion,Too few are online.,\nBins.,,,\n")
+    write(tmp_path, "b.jsonl", '{"text": "5G masts", "themes": [], "previous": "", "next": "Fibre too."}\n{"text": "Parks"}\n')
+    assert [r.context for r in load_labels(tmp_path, THEME_IDS)] == ["Too few are online.", None, "Fibre too.", None]
+
+
+def test_sentences_to_classify_keep_input_order_document_and_context():
+    rows = read_sentences("\ufeffText,doc_id,next\nWe lend laptops.,d1,Bins.\n,d1,\nBins.,d2,\n", "in.csv")
+    assert [(r.text, r.doc_id, r.context, r.line) for r in rows] == [
+        ("We lend laptops.", "d1", "Bins.", 2), ("", "d1", None, 3), ("Bins.", "d2", None, 4),  # blank rows keep their place
+    ]
+    lines = read_sentences("We lend laptops.\n\n  Bins.  \n")
+    assert [(r.text, r.line, r.context, r.file) for r in lines] == [("We lend laptops.", 1, None, "<stdin>"), ("Bins.", 3, None, "<stdin>")]
 
 
 def test_spreadsheet_quirks_bom_and_semicolons(tmp_path):
