@@ -11,11 +11,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pipeline.errors import ModelError, read_json
+from pipeline.segment import Segmenter, lemmatise
 
 if TYPE_CHECKING:  # numpy loads with the model: a cached rerun reads meta.json only
     import numpy as np
 
     from pipeline.config import Settings
+    from pipeline.labels import LabelledSentence
 
 MODEL_FILE = "model.skops"
 META_FILE = "meta.json"
@@ -88,6 +90,20 @@ def model_input(lemma_texts: Sequence[str], neighbours: Sequence[str] | None = N
 def document_input(lemma_texts: Sequence[str]) -> np.ndarray:
     """model_input for the sentences of one document, in reading order."""
     return model_input(lemma_texts, neighbour_texts(lemma_texts))
+
+
+def sentence_inputs(rows: Sequence[LabelledSentence], segmenter: Segmenter, independent: bool = False) -> np.ndarray:
+    """model_input for rows of a label (or classify) file, read as running text: a sentence's
+    neighbours are the rows either side with the same doc_id in the same file, unless the file
+    gives them (`previous`/`next` columns, as `label export` writes). Independent: each alone."""
+    lemmas = lemmatise([r.text for r in rows], segmenter)
+    if independent:
+        return model_input(lemmas)
+    neighbours = neighbour_texts(lemmas, [f"{r.file}\n{r.doc_id}" for r in rows])
+    given = [i for i, r in enumerate(rows) if r.context is not None]
+    for i, context in zip(given, lemmatise([rows[i].context or "" for i in given], segmenter)):
+        neighbours[i] = context
+    return model_input(lemmas, neighbours)
 
 
 def fit_classifier(inputs: np.ndarray, y: np.ndarray, settings: Settings):  # noqa: ANN201 (sklearn Pipeline)

@@ -23,7 +23,16 @@ from pathlib import Path
 import numpy as np
 
 from pipeline.cache import document_cache
-from pipeline.classify import META_FILE, MODEL_FILE, document_input, fit_classifier, load_model, read_meta, theme_probabilities
+from pipeline.classify import (
+    META_FILE,
+    MODEL_FILE,
+    document_input,
+    fit_classifier,
+    load_model,
+    read_meta,
+    sentence_inputs,
+    theme_probabilities,
+)
 from pipeline.config import Settings
 from pipeline.depth import DepthTagger
 from pipeline.errors import InputError, LabelError, ModelError, read_json
@@ -39,7 +48,6 @@ from pipeline.train import (
     near_duplicates,
     out_of_fold,
     score,
-    sentence_inputs,
     split_label_dirs,
     tune_thresholds,
 )

@@ -19,7 +19,7 @@ from pipeline import __version__, aggregate, report
 from pipeline.aggregate import theme_verdicts, unassessable_verdicts
 from pipeline.batch import TRANSIENT_FAILURES, run_dask, run_local
 from pipeline.cache import JsonCache, document_cache, report_cache, result_cache, source_sha256
-from pipeline.classify import ThemeClassifier, document_input, library_versions, load_model, read_meta
+from pipeline.classify import ThemeClassifier, document_input, library_versions, load_model, read_meta, sentence_inputs
 from pipeline.config import Settings, as_dict
 from pipeline.ensemble import combine
 from pipeline.errors import DocumentError, InputError, NoTextLayerError
@@ -355,7 +355,6 @@ def classify_texts(rows: list[LabelledSentence], settings: Settings, independent
 
     Rows are read as running text (see sentence_inputs) unless independent: then each sentence alone."""
     from pipeline.tools import load_tools
-    from pipeline.train import sentence_inputs
 
     tools = load_tools(settings)
     classifier = load_model(Path(settings.model_dir), tools.taxonomy.ids)

@@ -19,17 +19,16 @@ from pipeline.classify import (
     fit_classifier,
     library_versions,
     load_model,
-    model_input,
-    neighbour_texts,
     read_meta,
     save_model,
+    sentence_inputs,
     theme_probabilities,
 )
 from pipeline.config import Settings
 from pipeline.errors import LabelError, ModelError, RegressionError
 from pipeline.labels import LabelledSentence, labels_sha256, load_labels
 from pipeline.lexicon import LexiconTagger
-from pipeline.segment import Segmenter, lemmatise
+from pipeline.segment import Segmenter
 from pipeline.taxonomy import Taxonomy
 
 THRESHOLD_GRID = np.round(np.arange(0.15, 0.91, 0.05), 2)
@@ -149,20 +148,6 @@ def out_of_fold(inputs: np.ndarray, y: np.ndarray, settings: Settings) -> np.nda
         pipeline = fit_classifier(inputs[train_index], y[train_index], settings)
         oof[test_index] = theme_probabilities(pipeline, inputs[test_index], settings.relevance_gate)
     return oof
-
-
-def sentence_inputs(rows: Sequence[LabelledSentence], segmenter: Segmenter, independent: bool = False) -> np.ndarray:
-    """model_input for rows of a label (or classify) file, read as running text: a sentence's
-    neighbours are the rows either side with the same doc_id in the same file, unless the file
-    gives them (`previous`/`next` columns, as `label export` writes). Independent: each alone."""
-    lemmas = lemmatise([r.text for r in rows], segmenter)
-    if independent:
-        return model_input(lemmas)
-    neighbours = neighbour_texts(lemmas, [f"{r.file}\n{r.doc_id}" for r in rows])
-    given = [i for i, r in enumerate(rows) if r.context is not None]
-    for i, context in zip(given, lemmatise([rows[i].context or "" for i in given], segmenter)):
-        neighbours[i] = context
-    return model_input(lemmas, neighbours)
 
 
 def tune_thresholds(y: np.ndarray, oof: np.ndarray, labels: Sequence[str]) -> tuple[dict[str, float], dict[str, float]]:

@@ -152,9 +152,9 @@ def test_neighbours_are_the_sentences_either_side_in_the_same_document():
 
 
 def test_label_rows_read_neighbours_from_their_document_or_from_given_columns(tmp_path, segmenter):
+    from pipeline.classify import sentence_inputs
     from pipeline.labels import load_labels
     from pipeline.segment import lemmatise
-    from pipeline.train import sentence_inputs
 
     (tmp_path / "doc.csv").write_text(
         "text,themes,doc_id\nBins go out on Monday.,,d1\nWe lend laptops.,digital_inclusion,d1\nParks open at dawn.,,d2\n"
