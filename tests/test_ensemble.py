@@ -48,3 +48,23 @@ def test_vectorised_rule_used_in_training_matches_combine():
         hits = [LexiconHit(label, ("x",)) for label, hit in zip(labels, lexicon_y[r]) if hit]
         found = {f.theme for f in combine(hits, dict(zip(labels, probabilities[r])), THRESHOLDS, 0.8, vetoes)}
         assert found == {label for label, flag in zip(labels, expected[r]) if flag}
+
+
+def test_tuning_vetoes_a_lexicon_that_only_finds_false_friends_and_keeps_one_that_finds_misses():
+    import numpy as np
+
+    from pipeline.train import tune_ensemble
+
+    rng = np.random.default_rng(1)
+    y = (rng.random((400, 1)) < 0.3).astype(int)
+    oof = np.where(y == 1, rng.uniform(0.55, 1.0, y.shape), rng.uniform(0.0, 0.3, y.shape))
+    # Theme a: the lexicon fires on negatives the classifier gives 0.4-0.5, short of its 0.55 cut.
+    false_friends = (y == 0) & (rng.random(y.shape) < 0.3)
+    oof_a = np.where(false_friends, rng.uniform(0.4, 0.5, y.shape), oof)
+    # Theme b: the lexicon finds positives the classifier scored low.
+    missed = (y == 1) & (rng.random(y.shape) < 0.3)
+    oof_b = np.where(missed, rng.uniform(0.1, 0.2, y.shape), oof)
+    thresholds, vetoes = tune_ensemble(np.hstack([y, y]), np.hstack([oof_a, oof_b]),
+                                       np.hstack([false_friends, missed]).astype(int), ["a", "b"])
+    assert vetoes["a"] >= 0.5 and thresholds["a"] <= 0.55
+    assert vetoes["b"] <= 0.1
