@@ -43,6 +43,7 @@ from pipeline.run import Analyser
 from pipeline.segment import segment
 from pipeline.tools import Tools
 from pipeline.train import (
+    DEV_DIR,
     Scores,
     label_matrix,
     near_duplicates,
@@ -223,14 +224,18 @@ def _unescape(value: str) -> str:
     return value[1:] if value.startswith("'") and value[1:].startswith(FORMULA_STARTS) else value
 
 
-def _side(target: Path, labels: Path) -> tuple[str, Path] | None:
-    """Which set the target joins, and the other set it must not paraphrase (train vs test)."""
+def _others(target: Path, labels: Path) -> list[tuple[str, Path]]:
+    """The sets the target must not paraphrase: training for a held-out (test or development) file,
+    the held-out sets for a training file."""
     train_dir, test_dir = split_label_dirs(labels, None)
     if test_dir is None:
-        return None
-    if target.resolve().is_relative_to(test_dir.resolve()):
-        return "training", train_dir
-    return "test", test_dir
+        return []
+    held_out = [("test", test_dir)]
+    if (labels / DEV_DIR).is_dir():
+        held_out.append(("development", labels / DEV_DIR))
+    if any(target.resolve().is_relative_to(folder.resolve()) for _, folder in held_out):
+        return [("training", train_dir)]
+    return held_out
 
 
 def _raise_all(errors: list[str]) -> None:
@@ -263,7 +268,7 @@ def import_labels(
     skipped. Sentences already labelled the same way (under labels, or in target) are skipped, so
     importing a file twice adds nothing. Every problem is reported at once, by file and line: an
     unknown id (with a suggestion), a sentence labelled two ways in the file or against the
-    existing labels, or one that paraphrases the other side of the train/test split."""
+    existing labels, or one that paraphrases the other side of the split (training against test and development)."""
     rows = read_label_file(csv_path, (*known, NO_THEME))  # encoding, BOM, `;` or `,`, unknown ids
     existing = labelled_sentences(labels, known) if labels.exists() else {}
     if target.is_file():
@@ -294,15 +299,13 @@ def import_labels(
         else:
             at, fix = (f"line {earlier.line}", "keep one label") if in_this_file else (f"{earlier.file}:{earlier.line}", "correct one of them")
             errors.append(f"{where}: this sentence is labelled {shown} here but {';'.join(earlier.themes) or NO_THEME} at {at}; {fix}")
-    side = _side(target, labels) if labels.is_dir() else None
-    if side and fresh:
-        other_name, other_dir = side
+    for other_name, other_dir in _others(target, labels) if labels.is_dir() and fresh else []:
         others = [row for file in label_files(other_dir) for row in read_label_file(file, known)]
         new_rows = list(fresh.values())
         for i, j, cosine in near_duplicates([r.text for r in new_rows], [r.text for r in others]):
             errors.append(f"{new_rows[i].file}:{new_rows[i].line}: nearly duplicates the {other_name} sentence at "
-                          f"{others[j].file}:{others[j].line} (cosine {cosine:.2f}); `train` refuses a test set that "
-                          "paraphrases the training set: drop this row")
+                          f"{others[j].file}:{others[j].line} (cosine {cosine:.2f}); `train` refuses held-out sets that "
+                          "paraphrase the training set: drop this row")
     _raise_all(errors)
     stamp = f"imported {(today or dt.date.today()).isoformat()}" + (f" by {annotator}" if annotator else "")
     added = tuple(replace(row, source=f"import:{csv_path.name}", note=f"{stamp}; {row.note}" if row.note else stamp)

@@ -82,7 +82,7 @@ def uncertain(analysed, tools) -> list[Candidate]:
 
 @pytest.fixture
 def labels_root(tmp_path) -> Path:
-    """A writable copy of corpus/labels (train/ and test/), to import into."""
+    """A writable copy of corpus/labels (train/, test/ and dev/), to import into."""
     root = tmp_path / "labels"
     shutil.copytree(LABELS, root, ignore=shutil.ignore_patterns("*.md"))
     return root
@@ -290,6 +290,18 @@ def test_a_paraphrase_of_a_test_sentence_cannot_join_the_training_set(labels_roo
     path = one_row_file(tmp_path, [(paraphrase, test_row["themes"] or "none")])
     with pytest.raises(LabelError, match=r"batch.csv:2: nearly duplicates the test sentence at .*test-a.csv:7"):
         import_labels(path, labels_root / "train/imported.csv", labels_root, THEME_IDS)
+
+
+def test_a_paraphrase_of_a_development_sentence_cannot_join_the_training_set_nor_the_reverse(labels_root, tmp_path):
+    dev_row = read_csv(LABELS / "dev/county.csv")[20]
+    paraphrase = dev_row["text"].rstrip(".") + " too."
+    path = one_row_file(tmp_path, [(paraphrase, dev_row["themes"] or "none")])
+    with pytest.raises(LabelError, match=r"batch.csv:2: nearly duplicates the development sentence at .*county.csv:22"):
+        import_labels(path, labels_root / "train/imported.csv", labels_root, THEME_IDS)
+    train_row = read_csv(LABELS / "train/actions.csv")[5]
+    path = one_row_file(tmp_path, [(train_row["text"].rstrip(".") + " too.", train_row["themes"] or "none")])
+    with pytest.raises(LabelError, match=r"batch.csv:2: nearly duplicates the training sentence at .*actions.csv:7"):
+        import_labels(path, labels_root / "dev/imported.csv", labels_root, THEME_IDS)
 
 
 def test_target_must_be_a_label_file(labels_root, tmp_path):

@@ -69,6 +69,17 @@ def test_near_duplicate_test_sentences_fail_training(tmp_path, taxonomy, segment
         train(train_file, tmp_path / "test.csv", tmp_path / "model", FAST, taxonomy, segmenter, lexicon)
 
 
+def test_a_development_set_that_paraphrases_training_fails_training(tmp_path, taxonomy, segmenter, lexicon):
+    for name in ("train", "test", "dev"):
+        (tmp_path / name).mkdir()
+    (tmp_path / "test/doc.csv").write_text("text,themes\nWe will publish our spending data every month,open_data_transparency\n")
+    (tmp_path / "dev/doc.csv").write_text("text,themes\nRoll out free Wi-Fi in all 14 libraries,connectivity_infrastructure\n")
+    rows = ["text,themes"] + [f"Roll out free Wi-Fi in all {n} libraries,connectivity_infrastructure" for n in (14, 15, 16)]
+    (tmp_path / "train/doc.csv").write_text("\n".join(rows) + "\n")
+    with pytest.raises(LabelError, match="development sentence.*nearly duplicate.*dev/doc.csv:2"):
+        train(tmp_path, None, tmp_path / "model", FAST, taxonomy, segmenter, lexicon)
+
+
 def test_near_duplicates_finds_paraphrase_by_word_swap():
     pairs = near_duplicates(["We will roll out gigabit broadband to every home by 2026"],
                             ["We will roll out gigabit broadband to every home by 2027", "Bins are collected weekly"])
@@ -138,7 +149,7 @@ def test_relevance_gate_keeps_most_joint_working_without_digital_out_of_collabor
     assert all(classifier.probabilities(digital)[:, theme] >= threshold)
     gated = int((classifier.probabilities(not_digital)[:, theme] >= threshold).sum())
     ungated = int((classifier.pipeline.predict_proba(not_digital)[:, theme] >= threshold).sum())
-    assert gated < ungated and gated <= 3  # 3 and 6 of 12 with the shipped model
+    assert gated < ungated and gated <= 3  # 2 and 5 of 12 with the shipped model
 
 
 # --- neighbours as context ------------------------------------------------------------------------
