@@ -299,7 +299,8 @@ def import_labels(
         else:
             at, fix = (f"line {earlier.line}", "keep one label") if in_this_file else (f"{earlier.file}:{earlier.line}", "correct one of them")
             errors.append(f"{where}: this sentence is labelled {shown} here but {';'.join(earlier.themes) or NO_THEME} at {at}; {fix}")
-    for other_name, other_dir in _others(target, labels) if labels.is_dir() and fresh else []:
+    must_not_paraphrase = _others(target, labels) if labels.is_dir() and fresh else []
+    for other_name, other_dir in must_not_paraphrase:
         others = [row for file in label_files(other_dir) for row in read_label_file(file, known)]
         new_rows = list(fresh.values())
         for i, j, cosine in near_duplicates([r.text for r in new_rows], [r.text for r in others]):

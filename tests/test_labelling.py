@@ -284,24 +284,17 @@ def test_all_conflicts_are_reported_together(labels_root, tmp_path):
     assert "batch.csv:3:" in str(caught.value) and "batch.csv:5:" in str(caught.value)
 
 
-def test_a_paraphrase_of_a_test_sentence_cannot_join_the_training_set(labels_root, tmp_path):
-    test_row = read_csv(LABELS / "test/test-a.csv")[5]
-    paraphrase = test_row["text"].rstrip(".") + " too."
-    path = one_row_file(tmp_path, [(paraphrase, test_row["themes"] or "none")])
-    with pytest.raises(LabelError, match=r"batch.csv:2: nearly duplicates the test sentence at .*test-a.csv:7"):
-        import_labels(path, labels_root / "train/imported.csv", labels_root, THEME_IDS)
-
-
-def test_a_paraphrase_of_a_development_sentence_cannot_join_the_training_set_nor_the_reverse(labels_root, tmp_path):
-    dev_row = read_csv(LABELS / "dev/county.csv")[20]
-    paraphrase = dev_row["text"].rstrip(".") + " too."
-    path = one_row_file(tmp_path, [(paraphrase, dev_row["themes"] or "none")])
-    with pytest.raises(LabelError, match=r"batch.csv:2: nearly duplicates the development sentence at .*county.csv:22"):
-        import_labels(path, labels_root / "train/imported.csv", labels_root, THEME_IDS)
-    train_row = read_csv(LABELS / "train/actions.csv")[5]
-    path = one_row_file(tmp_path, [(train_row["text"].rstrip(".") + " too.", train_row["themes"] or "none")])
-    with pytest.raises(LabelError, match=r"batch.csv:2: nearly duplicates the training sentence at .*actions.csv:7"):
-        import_labels(path, labels_root / "dev/imported.csv", labels_root, THEME_IDS)
+@pytest.mark.parametrize("source, row, name, into", [
+    ("test/test-a.csv", 5, "test", "train/imported.csv"),
+    ("dev/county.csv", 20, "development", "train/imported.csv"),
+    ("train/actions.csv", 5, "training", "dev/imported.csv"),
+])
+def test_a_paraphrase_of_the_other_side_of_the_split_cannot_be_imported(labels_root, tmp_path, source, row, name, into):
+    held = read_csv(LABELS / source)[row]
+    path = one_row_file(tmp_path, [(held["text"].rstrip(".") + " too.", held["themes"] or "none")])
+    file_name = source.split("/")[1]
+    with pytest.raises(LabelError, match=rf"batch.csv:2: nearly duplicates the {name} sentence at .*{file_name}:{row + 2}"):
+        import_labels(path, labels_root / into, labels_root, THEME_IDS)
 
 
 def test_target_must_be_a_label_file(labels_root, tmp_path):
