@@ -43,8 +43,8 @@ from pipeline.run import Analyser
 from pipeline.segment import segment
 from pipeline.tools import Tools
 from pipeline.train import (
-    DEV_DIR,
     Scores,
+    development_dir,
     label_matrix,
     near_duplicates,
     out_of_fold,
@@ -231,8 +231,9 @@ def _others(target: Path, labels: Path) -> list[tuple[str, Path]]:
     if test_dir is None:
         return []
     held_out = [("test", test_dir)]
-    if (labels / DEV_DIR).is_dir():
-        held_out.append(("development", labels / DEV_DIR))
+    dev_dir = development_dir(labels)
+    if dev_dir:
+        held_out.append(("development", dev_dir))
     if any(target.resolve().is_relative_to(folder.resolve()) for _, folder in held_out):
         return [("training", train_dir)]
     return held_out

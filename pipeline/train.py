@@ -36,9 +36,6 @@ THRESHOLD_GRID = np.round(np.arange(0.15, 0.91, 0.05), 2)
 # above the threshold leaves the classifier alone (when the grid stopped at 0.3, 15 of 17 themes sat there).
 VETO_GRID = (0.0, 0.02, 0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
 NEAR_DUPLICATE_COSINE = 0.8
-# Beside train/ and test/: whole documents, coded like the test set, that are never trained on but,
-# unlike the test set, may be studied to find what the model gets wrong.
-DEV_DIR = "dev"
 
 
 @dataclass(frozen=True)
@@ -182,6 +179,13 @@ def refuse_paraphrases(rows: Sequence[LabelledSentence], held_rows: Sequence[Lab
         )
 
 
+def development_dir(labels: Path) -> Path | None:
+    """`labels/dev/` beside train/ and test/: whole documents coded like the test set, never trained
+    on but, unlike the test set, open to study for what the model gets wrong."""
+    folder = labels / "dev"
+    return folder if folder.is_dir() else None
+
+
 def split_label_dirs(labels: Path, test: Path | None) -> tuple[Path, Path | None]:
     """`corpus/labels` with train/ and test/ inside means both; otherwise labels is training data."""
     if test is None and (labels / "train").is_dir():
@@ -283,8 +287,9 @@ def train(
     rows = load_labels(train_dir, labels)
     test_rows = load_labels(test_dir, labels) if test_dir else []
     held_out = {"test": test_rows}
-    if test_path is None and (labels_path / DEV_DIR).is_dir():
-        held_out["development"] = load_labels(labels_path / DEV_DIR, labels)
+    dev_dir = development_dir(labels_path) if test_path is None else None
+    if dev_dir:
+        held_out["development"] = load_labels(dev_dir, labels)
     for name, held_rows in held_out.items():
         refuse_paraphrases(rows, held_rows, name)
     y = label_matrix(rows, labels)
