@@ -98,7 +98,7 @@ def analyse(ctx: click.Context, folder: Path, out: Path, framework: str | None, 
 
 @cli.command()
 @click.option("--labels", type=click.Path(exists=True, path_type=Path), default=Path("corpus/labels"), show_default=True,
-              help="Labelled sentences: a file, a folder, or a folder with train/ and test/ (and dev/, checked for paraphrases only).")
+              help="Labelled sentences: a file, a folder, or a folder with train/ and test/ (and dev/, never trained on).")
 @click.option("--test", "test_labels", type=click.Path(exists=True, path_type=Path),
               help="Held-out labelled sentences [default: LABELS/test].")
 @click.option("--model", "model_dir", type=click.Path(file_okay=False, path_type=Path),

@@ -44,7 +44,7 @@ from pipeline.segment import segment
 from pipeline.tools import Tools
 from pipeline.train import (
     Scores,
-    development_dir,
+    held_out_dirs,
     label_matrix,
     near_duplicates,
     out_of_fold,
@@ -227,16 +227,12 @@ def _unescape(value: str) -> str:
 def _others(target: Path, labels: Path) -> list[tuple[str, Path]]:
     """The sets the target must not paraphrase: training for a held-out (test or development) file,
     the held-out sets for a training file."""
-    train_dir, test_dir = split_label_dirs(labels, None)
-    if test_dir is None:
+    held_out = held_out_dirs(labels, None)
+    if not held_out:
         return []
-    held_out = [("test", test_dir)]
-    dev_dir = development_dir(labels)
-    if dev_dir:
-        held_out.append(("development", dev_dir))
-    if any(target.resolve().is_relative_to(folder.resolve()) for _, folder in held_out):
-        return [("training", train_dir)]
-    return held_out
+    if any(target.resolve().is_relative_to(folder.resolve()) for folder in held_out.values()):
+        return [("training", split_label_dirs(labels, None)[0])]
+    return list(held_out.items())
 
 
 def _raise_all(errors: list[str]) -> None:

@@ -179,18 +179,22 @@ def refuse_paraphrases(rows: Sequence[LabelledSentence], held_rows: Sequence[Lab
         )
 
 
-def development_dir(labels: Path) -> Path | None:
-    """`labels/dev/` beside train/ and test/: whole documents coded like the test set, never trained
-    on but, unlike the test set, open to study for what the model gets wrong."""
-    folder = labels / "dev"
-    return folder if folder.is_dir() else None
-
-
 def split_label_dirs(labels: Path, test: Path | None) -> tuple[Path, Path | None]:
     """`corpus/labels` with train/ and test/ inside means both; otherwise labels is training data."""
     if test is None and (labels / "train").is_dir():
         return labels / "train", (labels / "test") if (labels / "test").is_dir() else None
     return labels, test
+
+
+def held_out_dirs(labels: Path, test: Path | None) -> dict[str, Path]:
+    """The sets the training set must not paraphrase, by name: the test set and, in a
+    train/-and-test/ folder, dev/ (whole documents coded like the test set, never trained on but,
+    unlike the test set, open to study for what the model gets wrong)."""
+    _, test_dir = split_label_dirs(labels, test)
+    folders = {"test": test_dir} if test_dir else {}
+    if test is None and (labels / "train").is_dir() and (labels / "dev").is_dir():
+        folders["development"] = labels / "dev"
+    return folders
 
 
 def lexicon_matrix(rows: Sequence[LabelledSentence], lexicon: LexiconTagger, segmenter: Segmenter) -> tuple[np.ndarray, list]:
@@ -286,12 +290,8 @@ def train(
     labels = taxonomy.ids
     rows = load_labels(train_dir, labels)
     test_rows = load_labels(test_dir, labels) if test_dir else []
-    held_out = {"test": test_rows}
-    dev_dir = development_dir(labels_path) if test_path is None else None
-    if dev_dir:
-        held_out["development"] = load_labels(dev_dir, labels)
-    for name, held_rows in held_out.items():
-        refuse_paraphrases(rows, held_rows, name)
+    for name, folder in held_out_dirs(labels_path, test_path).items():
+        refuse_paraphrases(rows, test_rows if name == "test" else load_labels(folder, labels), name)
     y = label_matrix(rows, labels)
     thin = [label for label, n in zip(labels, y.sum(0)) if n < settings.cv_folds]
     if thin:
