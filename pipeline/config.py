@@ -75,6 +75,10 @@ class Settings:
     # ...and learns this share of the training sentences a second time without them, so a sentence
     # classified on its own (`classify --independent`) is still judged fairly.
     neighbour_dropout: float = 0.3
+    # A second stage re-scores each theme from all 17 probabilities of the sentence and of its
+    # neighbours: it learns which themes crowd out others, and what the context says
+    # (ensemble micro-F1 +0.006 on training CV, +0.009 on the development set).
+    context_stage: bool = True
     # What the classifier reads: "ngrams" (fast, the shipped model) or "embeddings" (n-grams plus
     # MiniLM sentence vectors: a little more accurate, ~50x slower, needs `pip install .[embeddings]`).
     classifier_features: str = "ngrams"

@@ -24,14 +24,14 @@ import numpy as np
 
 from pipeline.cache import document_cache
 from pipeline.classify import (
+    CONTEXT_FILE,
     META_FILE,
     MODEL_FILE,
+    ThemeClassifier,
     document_input,
-    fit_classifier,
     load_model,
     read_meta,
     sentence_inputs,
-    theme_probabilities,
 )
 from pipeline.config import Settings
 from pipeline.depth import DepthTagger
@@ -44,6 +44,7 @@ from pipeline.segment import segment
 from pipeline.tools import Tools
 from pipeline.train import (
     Scores,
+    fit_model,
     held_out_dirs,
     label_matrix,
     near_duplicates,
@@ -416,7 +417,7 @@ def comparison_table(comparison: Comparison) -> tuple[tuple[str, ...], list[tupl
 
 
 def archive_model(model_dir: Path) -> Path:
-    """Copy the current model (model.skops, meta.json, MODEL_CARD.md) to model_dir/history/<model_id>/."""
+    """Copy the current model (model.skops, context.skops, meta.json, MODEL_CARD.md) to model_dir/history/<model_id>/."""
     meta = read_meta(model_dir)  # ModelError when there is no model to archive
     if not (model_dir / MODEL_FILE).is_file():
         raise ModelError(f"{model_dir / MODEL_FILE}: missing; nothing to archive")
@@ -432,7 +433,7 @@ def archive_model(model_dir: Path) -> Path:
             tmp = history / f".{name}.tmp"
             shutil.rmtree(tmp, ignore_errors=True)
             tmp.mkdir(parents=True)
-            for file in (MODEL_FILE, META_FILE, CARD_FILE):
+            for file in (MODEL_FILE, CONTEXT_FILE, META_FILE, CARD_FILE):
                 if (model_dir / file).is_file():
                     shutil.copy2(model_dir / file, tmp / file)
             tmp.rename(folder)
@@ -476,12 +477,11 @@ def learning_curve(
     points = []
     for fraction in sorted(fractions):
         index = _stratified_subset(y, fraction, settings.seed)
-        subset, y_subset = inputs[index], y[index]
-        oof = out_of_fold(subset, y_subset, settings)
-        thresholds, _ = tune_thresholds(y_subset, oof, ids)
-        model = fit_classifier(subset, y_subset, settings)
-        probabilities = theme_probabilities(model, test_inputs, settings.relevance_gate)
-        predicted = (probabilities >= np.array([thresholds[t] for t in ids])).astype(int)
+        pipeline, context, oof = fit_model(inputs[index], y[index], settings)
+        thresholds, _ = tune_thresholds(y[index], oof, ids)
+        model = ThemeClassifier(pipeline, ids, thresholds, reliable={}, model_id="", ensemble_thresholds=thresholds, vetoes={},
+                                relevance_gate=settings.relevance_gate, context=context)
+        predicted = (model.probabilities(test_inputs) >= np.array([thresholds[t] for t in ids])).astype(int)
         result = score("classifier", y_test, predicted, ids)
         points.append((float(fraction), len(index), round(result.micro_f1, 4), round(result.macro_f1, 4)))
     return points

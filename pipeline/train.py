@@ -15,8 +15,10 @@ from pipeline import __version__
 from pipeline.classify import (
     META_FILE,
     ThemeClassifier,
+    context_features,
     feature_meta,
     fit_classifier,
+    fit_context,
     library_versions,
     load_model,
     read_meta,
@@ -140,16 +142,39 @@ def near_duplicates(train_texts: Sequence[str], test_texts: Sequence[str], thres
     return sorted(pairs, key=lambda pair: -pair[2])
 
 
-def out_of_fold(inputs: np.ndarray, y: np.ndarray, settings: Settings) -> np.ndarray:
-    """Probabilities of each sentence from a model fitted on the other folds (multilabel-stratified)."""
+def _folds(y: np.ndarray, settings: Settings) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Train and test row indices of each cross-validation fold, stratified on every theme at once."""
     from iterstrat.ml_stratifiers import MultilabelStratifiedKFold
 
-    oof = np.zeros(y.shape, dtype=float)
     splitter = MultilabelStratifiedKFold(n_splits=settings.cv_folds, shuffle=True, random_state=settings.seed)
-    for train_index, test_index in splitter.split(inputs, y):
+    return list(splitter.split(np.zeros(len(y)), y))
+
+
+def out_of_fold(inputs: np.ndarray, y: np.ndarray, settings: Settings) -> np.ndarray:
+    """Probabilities of each sentence from an n-gram model fitted on the other folds."""
+    oof = np.zeros(y.shape, dtype=float)
+    for train_index, test_index in _folds(y, settings):
         pipeline = fit_classifier(inputs[train_index], y[train_index], settings)
         oof[test_index] = theme_probabilities(pipeline, inputs[test_index], settings.relevance_gate)
     return oof
+
+
+def fit_model(inputs: np.ndarray, y: np.ndarray, settings: Settings) -> tuple[object, object | None, np.ndarray]:
+    """The n-gram pipeline and the context stage (None when off), each fitted on every row, and the
+    out-of-fold probabilities of the two stages together, which thresholds are tuned on.
+
+    The context stage learns from the n-gram model's out-of-fold probabilities, as it will meet
+    the probabilities of sentences the model has not seen; its own out-of-fold probabilities come
+    from the same folds."""
+    first = out_of_fold(inputs, y, settings)
+    pipeline = fit_classifier(inputs, y, settings)
+    if not settings.context_stage:
+        return pipeline, None, first
+    features = context_features(first, inputs[:, 2])
+    both = np.zeros(y.shape, dtype=float)
+    for train_index, test_index in _folds(y, settings):
+        both[test_index] = fit_context(features[train_index], y[train_index], settings).predict_proba(features[test_index])
+    return pipeline, fit_context(features, y, settings), both
 
 
 def tune_thresholds(y: np.ndarray, oof: np.ndarray, labels: Sequence[str]) -> tuple[dict[str, float], dict[str, float]]:
@@ -297,7 +322,7 @@ def train(
     if thin:
         raise LabelError(f"{train_dir}: theme(s) {', '.join(thin)} have fewer than {settings.cv_folds} positive examples; label more")
     inputs = sentence_inputs(rows, segmenter)
-    oof = out_of_fold(inputs, y, settings)
+    pipeline, context, oof = fit_model(inputs, y, settings)
     thresholds, cv_f1 = tune_thresholds(y, oof, labels)
     predicted = (oof >= np.array([thresholds[label] for label in labels])).astype(int)
     cv_micro = score("cv", y, predicted, labels).micro_f1
@@ -305,17 +330,17 @@ def train(
     ensemble_thresholds, vetoes = tune_ensemble(y, oof, lexicon_y, labels)
     ensemble_cut = (np.array([ensemble_thresholds[label] for label in labels]), np.array([vetoes[label] for label in labels]))
     cv_ensemble = score("cv-ensemble", y, ensemble_matrix(lexicon_y, oof, *ensemble_cut), labels)
-    pipeline = fit_classifier(inputs, y, settings)
     unreliable = [label for label in labels if cv_f1[label] < settings.reliability_f1_floor]
     data_sha = labels_sha256(train_dir)
     # Anything that changes the predictions changes the id, so cached analyse results are never reused wrongly.
     features = settings.classifier_features
     recipe = json.dumps([data_sha, taxonomy.sha256, features, settings.classifier_c, settings.relevance_gate,
-                         settings.neighbour_weight, settings.neighbour_dropout, settings.seed, settings.cv_folds, __version__,
+                         settings.neighbour_weight, settings.neighbour_dropout, settings.context_stage, settings.seed,
+                         settings.cv_folds, __version__,
                          library_versions()["scikit-learn"], thresholds, ensemble_thresholds, vetoes], sort_keys=True)
     model_id = f"theme-classifier-{features}-{hashlib.sha256(recipe.encode()).hexdigest()[:12]}"
     classifier = ThemeClassifier(pipeline, labels, thresholds, {label: label not in unreliable for label in labels}, model_id,
-                                 ensemble_thresholds, vetoes, settings.relevance_gate)
+                                 ensemble_thresholds, vetoes, settings.relevance_gate, context)
     test_scores = evaluate_rows(test_rows, classifier, lexicon, segmenter, settings, settings.bootstrap_samples) if test_rows else []
     finished = dt.datetime.now(dt.UTC)
     result = TrainResult(model_dir, len(rows), len(test_rows), settings.classifier_c, thresholds, cv_f1, unreliable, test_scores,
@@ -402,6 +427,7 @@ def model_card(result: TrainResult, meta: dict, y_train: np.ndarray) -> str:
         f"- **Model:** {meta['feature_description']}; one-vs-rest logistic regression (C={result.c}, balanced class weights); "
         + (f"each theme's probability multiplied by P(any theme) ** {meta['relevance_gate']} (README: relevance gate); "
            if meta.get("relevance_gate") else "")
+        + (f"{meta['context_stage']}; " if meta.get("context_stage") else "")
         + "per-theme thresholds tuned for F1 on out-of-fold predictions of "
         f"{meta['cv_folds']}-fold multilabel-stratified cross-validation on the training set. For `analyse`, which "
         "combines lexicon and classifier, a second threshold and a veto per theme are tuned the same way for the F1 "

@@ -8,7 +8,7 @@ import pytest
 from click.testing import CliRunner
 
 from conftest import ROOT
-from pipeline.classify import load_model, model_input, neighbour_texts
+from pipeline.classify import NO_NEIGHBOUR, context_features, load_model, model_input, neighbour_texts, theme_probabilities
 from pipeline.cli import cli
 from pipeline.config import Settings
 from pipeline.errors import LabelError, ModelError
@@ -24,6 +24,13 @@ def small_model(tmp_path_factory, taxonomy, segmenter, lexicon) -> tuple[Path, o
     model_dir = tmp_path_factory.mktemp("model")
     result = train(ROOT / "corpus/labels/train/actions.csv", ROOT / "corpus/labels/test", model_dir, FAST, taxonomy, segmenter, lexicon)
     return model_dir, result
+
+
+def copy_model(model_dir: Path, tmp_path: Path) -> Path:
+    """A copy to damage."""
+    import shutil
+
+    return Path(shutil.copytree(model_dir, tmp_path / "model"))
 
 
 def test_training_writes_model_meta_and_card(small_model):
@@ -108,9 +115,7 @@ def test_relevance_gate_is_recorded_and_checked_on_load(small_model, tmp_path):
     meta = json.loads((model_dir / "meta.json").read_text())
     assert meta["relevance_gate"] == Settings().relevance_gate > 0
     assert load_model(model_dir, THEME_IDS).relevance_gate == meta["relevance_gate"]
-    mismatched = tmp_path / "model"
-    mismatched.mkdir()
-    (mismatched / "model.skops").write_bytes((model_dir / "model.skops").read_bytes())
+    mismatched = copy_model(model_dir, tmp_path)
     (mismatched / "meta.json").write_text(json.dumps({**meta, "relevance_gate": 0.0}))
     with pytest.raises(ModelError, match="holds 18 outputs but meta.json describes 17 themes"):
         load_model(mismatched, THEME_IDS)
@@ -147,9 +152,10 @@ def test_relevance_gate_keeps_most_joint_working_without_digital_out_of_collabor
         "Libraries and Age UK volunteers will run our digital help sessions together.",
     ], segmenter))
     assert all(classifier.probabilities(digital)[:, theme] >= threshold)
-    gated = int((classifier.probabilities(not_digital)[:, theme] >= threshold).sum())
-    ungated = int((classifier.pipeline.predict_proba(not_digital)[:, theme] >= threshold).sum())
-    assert gated < ungated and gated <= 3  # 2 and 5 of 12 with the shipped model
+    gated = int((theme_probabilities(classifier.pipeline, not_digital, classifier.relevance_gate)[:, theme] >= threshold).sum())
+    ungated = int((theme_probabilities(classifier.pipeline, not_digital, 0)[:, theme] >= threshold).sum())
+    assert gated < ungated  # the n-gram stage alone: 4 and 6 of 12 with the shipped model
+    assert int((classifier.probabilities(not_digital)[:, theme] >= threshold).sum()) <= 2  # with the context stage: 1
 
 
 # --- neighbours as context ------------------------------------------------------------------------
@@ -177,7 +183,8 @@ def test_label_rows_read_neighbours_from_their_document_or_from_given_columns(tm
     lemmas = dict(zip([r.text for r in rows], lemmatise([r.text for r in rows], segmenter)))
     bins, laptops, parks, tablets, sensors, phones = lemmas.values()
     given = lemmatise(["Potholes are reported. Gritting routes change."], segmenter)[0]
-    assert [list(row) for row in sentence_inputs(rows, segmenter)] == [
+    inputs = sentence_inputs(rows, segmenter)
+    assert [list(row[:2]) for row in inputs] == [
         [bins, laptops],
         [laptops, bins],  # the d2 row next breaks the run: no next
         [parks, ""],
@@ -185,7 +192,12 @@ def test_label_rows_read_neighbours_from_their_document_or_from_given_columns(tm
         [sensors, given],  # given columns win
         [phones, sensors],  # nothing given: the row above in the same document (no doc_id: the whole file)
     ]
-    assert all(row[1] == "" for row in sentence_inputs(rows, segmenter, independent=True))
+    documents = list(inputs[:, 2])  # what the context stage reads as one running text
+    assert documents[0] == documents[1] == documents[3] != documents[2]
+    assert documents.count(documents[4]) == 1  # given context is text, not rows: read alone
+    alone = sentence_inputs(rows, segmenter, independent=True)
+    assert all(row[1] == "" for row in alone)
+    assert len(set(alone[:, 2])) == len(rows)
 
 
 def test_classify_reads_lines_as_running_text_unless_independent(tmp_path):
@@ -215,14 +227,56 @@ def test_a_model_trained_without_neighbours_is_refused_with_the_fix(small_model,
     model_dir, _ = small_model
     meta = json.loads((model_dir / "meta.json").read_text())
     assert meta["neighbour_weight"] == Settings().neighbour_weight > 0
-    old = tmp_path / "model"
-    old.mkdir()
-    (old / "model.skops").write_bytes((model_dir / "model.skops").read_bytes())
+    old = copy_model(model_dir, tmp_path)
     (old / "meta.json").write_text(json.dumps({k: v for k, v in meta.items() if k != "neighbour_weight"}))
     with pytest.raises(ModelError, match="without their neighbours; retrain with `councilscan train`"):
         load_model(old, THEME_IDS)
 
 
 def test_the_shipped_model_is_small():
-    """Every retrain adds the model to the repository's history: coefficients are kept in single precision."""
-    assert (ROOT / "models/theme-classifier/model.skops").stat().st_size < 5 * 1024**2
+    """Every retrain adds the model to the repository's history: coefficients are kept in single precision.
+    The issue's limit is 20 MB; the n-gram model is 3.6 MB and the context stage's 3,400 small trees 6.5 MB."""
+    files = [ROOT / "models/theme-classifier" / name for name in ("model.skops", "context.skops")]
+    assert sum(file.stat().st_size for file in files) < 12 * 1024**2
+
+
+# --- the context stage ----------------------------------------------------------------------------
+
+
+def test_context_features_read_the_neighbours_in_the_same_document_only():
+    import numpy as np
+
+    probabilities = np.array([[0.9, 0.1], [0.5, 0.5], [0.1, 0.9], [0.5, 0.5]])
+    features = context_features(probabilities, np.array(["a", "a", "a", "b"], dtype=object))
+    own, most, mean = features[:, :2], features[:, 2:4], features[:, 4:]
+    assert np.allclose(own, np.log(probabilities / (1 - probabilities)))
+    assert np.allclose(most[1], np.maximum(own[0], own[2]))  # between two sentences of its document
+    assert np.allclose(mean[1], (own[0] + own[2]) / 2)
+    assert np.allclose(most[0], own[1]) and np.allclose(mean[0], (own[1] + NO_NEIGHBOUR) / 2)  # first: one neighbour
+    assert np.allclose(most[2], own[1])  # "b" follows but is another document
+    assert np.allclose(most[3], NO_NEIGHBOUR) and np.allclose(mean[3], NO_NEIGHBOUR)  # alone in its document
+
+
+def test_the_context_stage_is_saved_and_loaded_and_changes_probabilities(small_model, segmenter):
+    import numpy as np
+
+    from pipeline.segment import lemmatise
+
+    model_dir, _ = small_model
+    assert (model_dir / "context.skops").is_file()
+    assert "gradient-boosted trees" in json.loads((model_dir / "meta.json").read_text())["context_stage"]
+    classifier = load_model(model_dir, THEME_IDS)
+    assert classifier.context is not None
+    inputs = model_input(lemmatise(["Roll out full fibre broadband and 5G to rural villages",
+                                    "We will publish our spending data as open data."], segmenter))
+    first = theme_probabilities(classifier.pipeline, inputs, classifier.relevance_gate)
+    assert classifier.probabilities(inputs).shape == first.shape
+    assert not np.allclose(classifier.probabilities(inputs), first)  # re-scored, not passed through
+
+
+def test_a_model_whose_context_stage_is_missing_is_refused(small_model, tmp_path):
+    model_dir, _ = small_model
+    damaged = copy_model(model_dir, tmp_path)
+    (damaged / "context.skops").unlink()
+    with pytest.raises(ModelError, match="context.skops: cannot be loaded"):
+        load_model(damaged, THEME_IDS)
