@@ -187,7 +187,9 @@ def fit_context(features: np.ndarray, y: np.ndarray, settings: Settings):  # noq
     alone = np.random.default_rng(settings.seed).random(len(features)) < settings.neighbour_dropout
     solitary = features[alone].copy()
     solitary[:, y.shape[1]:] = NO_NEIGHBOUR
-    trees = HistGradientBoostingClassifier(max_iter=200, learning_rate=0.05, max_leaf_nodes=15, l2_regularization=1.0,
+    # 100 trees per theme: within 0.001 micro-F1 of 200 on training CV (three fold seeds), half the
+    # file and half the loading time (skops builds every tree as an object, once per run).
+    trees = HistGradientBoostingClassifier(max_iter=100, learning_rate=0.1, max_leaf_nodes=15, l2_regularization=1.0,
                                            early_stopping=False, random_state=settings.seed)
     return OneVsRestClassifier(trees).fit(np.concatenate([features, solitary]), np.concatenate([y, y[alone]]))
 

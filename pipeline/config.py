@@ -77,7 +77,7 @@ class Settings:
     neighbour_dropout: float = 0.3
     # A second stage re-scores each theme from all 17 probabilities of the sentence and of its
     # neighbours: it learns which themes crowd out others, and what the context says
-    # (ensemble micro-F1 +0.006 on training CV, +0.009 on the development set).
+    # (ensemble micro-F1 +0.006 on training CV, +0.008 on the development set).
     context_stage: bool = True
     # What the classifier reads: "ngrams" (fast, the shipped model) or "embeddings" (n-grams plus
     # MiniLM sentence vectors: a little more accurate, ~50x slower, needs `pip install .[embeddings]`).
