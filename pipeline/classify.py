@@ -33,6 +33,8 @@ CONTEXT_STAGE = ("then gradient-boosted trees re-score each theme from the sente
 # The log-odds of a missing neighbour (the first or last sentence of a document): a sentence with no theme.
 NO_NEIGHBOUR = -6.9
 EMBEDDER_TYPE = "pipeline.embeddings.SentenceEmbedder"  # the one type of ours a model file may hold
+# The types beyond skops' defaults that our own model files hold, trusted without scanning the file first.
+EXPECTED_TYPES = ("sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",)
 
 
 def build_pipeline(c: float, seed: int, features: str = "ngrams", neighbour_weight: float = 0.0):  # noqa: ANN201 (sklearn Pipeline)
@@ -347,10 +349,18 @@ def load_model(folder: Path, taxonomy_ids: tuple[str, ...]) -> ThemeClassifier:
 
 
 def _load_skops(path: Path, ours: tuple[str, ...] = ()) -> object:
-    """Load a skops file holding only scikit-learn, NumPy and SciPy types (and `ours`); refuse anything else."""
+    """Load a skops file holding only scikit-learn, NumPy and SciPy types (and `ours`); refuse anything else.
+
+    Our own files load in one pass; only a file with other types is scanned (a second pass, ~0.5 s) to
+    see whether they are all from those libraries."""
     import skops.io as sio
+    from skops.io.exceptions import UntrustedTypesFoundException
 
     try:
+        try:
+            return sio.load(path, trusted=[*EXPECTED_TYPES, *ours])
+        except UntrustedTypesFoundException:
+            pass
         untrusted = sio.get_untrusted_types(file=path)
         allowed = [t for t in untrusted if t.startswith(("sklearn.", "numpy.", "scipy.")) or t in ours]
         refused = sorted(set(untrusted) - set(allowed))

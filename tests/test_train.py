@@ -280,3 +280,17 @@ def test_a_model_whose_context_stage_is_missing_is_refused(small_model, tmp_path
     (damaged / "context.skops").unlink()
     with pytest.raises(ModelError, match="context.skops: cannot be loaded"):
         load_model(damaged, THEME_IDS)
+
+
+class Payload:
+    """A type of nobody's library: a model file holding it must not load."""
+
+
+def test_a_model_file_holding_an_untrusted_type_is_refused(small_model, tmp_path):
+    import skops.io as sio
+
+    model_dir, _ = small_model
+    damaged = copy_model(model_dir, tmp_path)
+    sio.dump({"model": Payload()}, damaged / "context.skops")
+    with pytest.raises(ModelError, match=r"context.skops: refusing to load untrusted types .*Payload"):
+        load_model(damaged, THEME_IDS)
