@@ -150,10 +150,11 @@ def _folds(y: np.ndarray, settings: Settings) -> list[tuple[np.ndarray, np.ndarr
     return list(splitter.split(np.zeros(len(y)), y))
 
 
-def out_of_fold(inputs: np.ndarray, y: np.ndarray, settings: Settings) -> np.ndarray:
-    """Probabilities of each sentence from an n-gram model fitted on the other folds."""
+def out_of_fold(inputs: np.ndarray, y: np.ndarray, settings: Settings,
+                folds: list[tuple[np.ndarray, np.ndarray]] | None = None) -> np.ndarray:
+    """Probabilities of each sentence from an n-gram model fitted on the other folds (`folds`: ones already made)."""
     oof = np.zeros(y.shape, dtype=float)
-    for train_index, test_index in _folds(y, settings):
+    for train_index, test_index in folds or _folds(y, settings):
         pipeline = fit_classifier(inputs[train_index], y[train_index], settings)
         oof[test_index] = theme_probabilities(pipeline, inputs[test_index], settings.relevance_gate)
     return oof
@@ -166,13 +167,14 @@ def fit_model(inputs: np.ndarray, y: np.ndarray, settings: Settings) -> tuple[ob
     The context stage learns from the n-gram model's out-of-fold probabilities, as it will meet
     the probabilities of sentences the model has not seen; its own out-of-fold probabilities come
     from the same folds."""
-    first = out_of_fold(inputs, y, settings)
+    folds = _folds(y, settings)  # ~1 s for 30,000 sentences: made once for both stages
+    first = out_of_fold(inputs, y, settings, folds)
     pipeline = fit_classifier(inputs, y, settings)
     if not settings.context_stage:
         return pipeline, None, first
     features = context_features(first, inputs[:, 2])
     both = np.zeros(y.shape, dtype=float)
-    for train_index, test_index in _folds(y, settings):
+    for train_index, test_index in folds:
         both[test_index] = fit_context(features[train_index], y[train_index], settings).predict_proba(features[test_index])
     return pipeline, fit_context(features, y, settings), both
 
