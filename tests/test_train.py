@@ -154,7 +154,7 @@ def test_relevance_gate_keeps_most_joint_working_without_digital_out_of_collabor
     assert all(classifier.probabilities(digital)[:, theme] >= threshold)
     gated = int((theme_probabilities(classifier.pipeline, not_digital, classifier.relevance_gate)[:, theme] >= threshold).sum())
     ungated = int((theme_probabilities(classifier.pipeline, not_digital, 0)[:, theme] >= threshold).sum())
-    assert gated < ungated  # the n-gram stage alone: 4 and 5 of 12 with the shipped model
+    assert gated < ungated  # the n-gram stage alone: 2 and 5 of 12 with the shipped model
     assert int((classifier.probabilities(not_digital)[:, theme] >= threshold).sum()) <= 2  # with the context stage: 2
 
 
