@@ -149,6 +149,7 @@ def train(ctx: click.Context, labels: Path, test_labels: Path | None, model_dir:
 def evaluate(ctx: click.Context, labels: Path, model_dir: Path, out: Path | None) -> None:
     """Print per-theme precision, recall and F1 of lexicon, classifier and ensemble on LABELS."""
     from pipeline import train as training
+    from pipeline.classify import read_meta
     from pipeline.report import csv_text, write_atomic
     from pipeline.tools import load_tools
 
@@ -158,6 +159,8 @@ def evaluate(ctx: click.Context, labels: Path, model_dir: Path, out: Path | None
     click.echo(f"{'system':10} {'theme':36} {'n':>4} {'P':>6} {'R':>6} {'F1':>6}")
     for system, theme, support, precision, recall, f1, *_ in rows:
         click.echo(f"{system:10} {theme:36} {support!s:>4} {precision!s:>6} {recall!s:>6} {f1!s:>6}")
+    for line in training.target_report(scores, training.targets(ctx.obj), read_meta(model_dir).get("unreliable", [])):
+        click.echo(line)
     if out:
         write_atomic(out, csv_text(header, rows))
         click.echo(f"scores written to {out}", err=True)

@@ -357,6 +357,7 @@ def train(
         "reliable": classifier.reliable,
         "unreliable": unreliable,
         "reliability_f1_floor": settings.reliability_f1_floor,
+        "targets": targets(settings),
         "cv_folds": settings.cv_folds,
         "bootstrap": f"{settings.bootstrap_samples} resamples of the test sentences",
         "c": settings.classifier_c,
@@ -390,6 +391,26 @@ def evaluate(labels_path: Path, model_dir: Path | None, settings: Settings, taxo
     rows = load_labels(labels_path, taxonomy.ids)
     classifier = load_model(model_dir, taxonomy.ids) if model_dir else None
     return evaluate_rows(rows, classifier, lexicon, segmenter, settings, settings.bootstrap_samples)
+
+
+def targets(settings: Settings) -> dict[str, float]:
+    """The target_* settings, as meta.json records them."""
+    return {name: getattr(settings, f"target_{name}") for name in ("micro_f1", "macro_f1", "precision", "recall")}
+
+
+def target_report(scores: Sequence[Scores], goals: dict[str, float], unreliable: Sequence[str] = ()) -> list[str]:
+    """Which targets the system `analyse` relies on (the ensemble, else the classifier, else the lexicon) meets,
+    one line each; the per-theme line names the reliable themes that fall short. Themes absent from the set are not judged."""
+    by_name = {s.system: s for s in scores}
+    system = next(by_name[name] for name in ("ensemble", "classifier", "lexicon") if name in by_name)
+    held = [t for t in system.themes if t.support > 0 and t.theme not in unreliable]
+    short = [t for t in held if t.precision < goals["precision"] or t.recall < goals["recall"]]
+    lines = [f"{system.system} {name} {value:.3f} (target {goals[key]:g}): {'met' if value >= goals[key] else 'NOT met'}"
+             for name, key, value in (("micro-F1", "micro_f1", system.micro_f1), ("macro-F1", "macro_f1", system.macro_f1))]
+    lines.append(f"{system.system} precision >= {goals['precision']:g} and recall >= {goals['recall']:g}: "
+                 f"{len(held) - len(short)} of {len(held)} themes"
+                 + ("; short: " + ", ".join(f"{t.theme} ({t.precision:.2f} / {t.recall:.2f})" for t in short) if short else ""))
+    return lines
 
 
 def scores_table(scores: Sequence[Scores]) -> tuple[tuple[str, ...], list[tuple]]:
@@ -465,6 +486,10 @@ def model_card(result: TrainResult, meta: dict, y_train: np.ndarray) -> str:
                 f"{meta['ensemble']['thresholds'][label]:.2f} / {meta['ensemble']['vetoes'][label]:.2f} | "
                 f"{'no' if label in result.unreliable else 'yes'} |"
             )
+        lines += ["", "## Against the targets", "",
+                  "On the held-out test set (settings `target_*`; a theme below the reliability floor is not held "
+                  "to the per-theme targets):", "",
+                  *[f"- {line}" for line in target_report(result.test_scores, meta["targets"], result.unreliable)]]
     else:
         lines.append("No test set was given: only cross-validated figures are available.")
     lines += [

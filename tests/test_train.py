@@ -40,8 +40,10 @@ def test_training_writes_model_meta_and_card(small_model):
     assert set(meta["thresholds"]) == set(THEME_IDS)
     assert len(meta["training_data"]["sha256"]) == 64
     assert {s.system for s in result.test_scores} == {"lexicon", "classifier", "ensemble"}
+    assert meta["targets"] == {"micro_f1": 0.85, "macro_f1": 0.80, "precision": 0.85, "recall": 0.75}
     card = (model_dir / "MODEL_CARD.md").read_text()
     assert "| digital_inclusion |" in card and "95%" in card
+    assert "## Against the targets" in card and "- ensemble micro-F1 " in card
     # Trained on 700 short sentences, the model still beats chance clearly on unseen documents.
     ensemble = next(s for s in result.test_scores if s.system == "ensemble")
     assert ensemble.micro_f1 > 0.5
@@ -108,6 +110,32 @@ def test_classify_and_evaluate_commands(small_model, tmp_path):
     assert result.exit_code == 0, result.output
     systems = {row["system"] for row in csv.DictReader(out.open(encoding="utf-8-sig"))}
     assert systems == {"lexicon", "classifier", "ensemble"}
+    assert "ensemble precision >= 0.85 and recall >= 0.75: " in result.output
+    assert "ensemble micro-F1 " in result.output and "(target 0.85): " in result.output
+
+
+def test_target_report_names_the_reliable_themes_that_fall_short():
+    from pipeline.train import Scores, ThemeScore, target_report
+
+    themes = (ThemeScore("a", 10, 0.9, 0.8, 0.85), ThemeScore("b", 10, 0.9, 0.7, 0.79),
+              ThemeScore("c", 10, 0.5, 0.5, 0.5), ThemeScore("d", 0, 0.0, 0.0, 0.0))
+    scores = [Scores("lexicon", themes, 0.1, 0.1, 0.1, 0.1), Scores("ensemble", themes, 0.86, 0.71, 0.9, 0.8)]
+    goals = {"micro_f1": 0.85, "macro_f1": 0.8, "precision": 0.85, "recall": 0.75}
+    # c is unreliable and d has no examples in the set: neither is held to the per-theme targets.
+    assert target_report(scores, goals, unreliable=["c"]) == [
+        "ensemble micro-F1 0.860 (target 0.85): met",
+        "ensemble macro-F1 0.710 (target 0.8): NOT met",
+        "ensemble precision >= 0.85 and recall >= 0.75: 1 of 2 themes; short: b (0.90 / 0.70)",
+    ]
+    assert target_report(scores[:1], goals)[0] == "lexicon micro-F1 0.100 (target 0.85): NOT met"
+
+
+def test_a_target_that_is_not_a_share_is_refused():
+    from pipeline.config import with_overrides
+    from pipeline.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="target_recall: 75.0 is not a share"):
+        with_overrides(Settings(), {"target_recall": 75})
 
 
 def test_relevance_gate_is_recorded_and_checked_on_load(small_model, tmp_path):
