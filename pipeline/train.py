@@ -398,11 +398,16 @@ def targets(settings: Settings) -> dict[str, float]:
     return {name: getattr(settings, f"target_{name}") for name in ("micro_f1", "macro_f1", "precision", "recall")}
 
 
-def target_report(scores: Sequence[Scores], goals: dict[str, float], unreliable: Sequence[str] = ()) -> list[str]:
-    """Which targets the system `analyse` relies on (the ensemble, else the classifier, else the lexicon) meets,
-    one line each; the per-theme line names the reliable themes that fall short. Themes absent from the set are not judged."""
+def relied_on(scores: Sequence[Scores]) -> Scores:
+    """The scores of what `analyse` relies on: the ensemble, else the classifier, else the lexicon."""
     by_name = {s.system: s for s in scores}
-    system = next(by_name[name] for name in ("ensemble", "classifier", "lexicon") if name in by_name)
+    return next(by_name[name] for name in ("ensemble", "classifier", "lexicon") if name in by_name)
+
+
+def target_report(scores: Sequence[Scores], goals: dict[str, float], unreliable: Sequence[str] = ()) -> list[str]:
+    """Which targets the relied-on system meets, one line each; the per-theme line names the reliable themes
+    that fall short. Themes absent from the set are not judged."""
+    system = relied_on(scores)
     held = [t for t in system.themes if t.support > 0 and t.theme not in unreliable]
     short = [t for t in held if t.precision < goals["precision"] or t.recall < goals["recall"]]
     lines = [f"{system.system} {name} {value:.3f} (target {goals[key]:g}): {'met' if value >= goals[key] else 'NOT met'}"
@@ -475,7 +480,7 @@ def model_card(result: TrainResult, meta: dict, y_train: np.ndarray) -> str:
                   f"({meta.get('bootstrap', 'resampling test sentences')}), and the lexicon alone for comparison:", "",
                   "| theme | test positives | precision | recall | F1 [95% CI] | lexicon F1 | CV F1 | threshold | ensemble threshold / veto | reliable |",
                   "|---|---:|---:|---:|---|---:|---:|---:|---:|---|"]
-        ensemble = systems.get("ensemble", systems.get("classifier")).by_theme()
+        ensemble = relied_on(result.test_scores).by_theme()
         lexicon = systems["lexicon"].by_theme()
         for label in labels:
             t = ensemble[label]
