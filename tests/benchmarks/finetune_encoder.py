@@ -65,6 +65,7 @@ class Encoder:
         self.torch, self.max_length = torch, max_length
         self.tokenizer = AutoTokenizer.from_pretrained(folder)
         self.body = AutoModel.from_pretrained(folder)
+        torch.manual_seed(SEED)  # the head's initial weights, then the dropout masks
         self.head = torch.nn.Linear(self.body.config.hidden_size, outputs)
         self.dropout = torch.nn.Dropout(0.1)
 
@@ -83,7 +84,6 @@ class Encoder:
     def fit(self, texts: list[str], contexts: list[str], y: np.ndarray, epochs: float) -> float:
         """Sentences per second of training."""
         torch = self.torch
-        torch.manual_seed(SEED)
         rng = np.random.default_rng(SEED)
         steps = max(1, int(math.ceil(len(texts) / BATCH) * epochs))
         optimiser = torch.optim.AdamW([{"params": self.body.parameters(), "lr": ENCODER_LR},
@@ -152,7 +152,8 @@ def main() -> None:
     say("n-gram model (as `councilscan train` fits it) ...")
     started = time.perf_counter()
     pipeline, context, _ = fit_model(sentence_inputs(fit_rows, tools.segmenter), y_fit, settings)
-    ngram = ThemeClassifier(pipeline, ids, {}, {}, "", {}, {}, settings.relevance_gate, context)
+    ngram = ThemeClassifier(pipeline, ids, thresholds={}, reliable={}, model_id="", ensemble_thresholds={}, vetoes={},
+                            relevance_gate=settings.relevance_gate, context=context)  # only its probabilities are used
     ngram_held = ngram.probabilities(sentence_inputs(held_rows, tools.segmenter))
     ngram_dev = ngram.probabilities(sentence_inputs(dev, tools.segmenter))
     say(f"  {time.perf_counter() - started:.0f} s")
